@@ -1,0 +1,64 @@
+import { Command, CommanderError } from 'commander'
+import { SilentExit, UserError } from '../errors.ts'
+import { toUserError } from '../kafka/errors.ts'
+import { registerBrokerCommands } from './commands/broker.ts'
+import { registerConsumeCommand } from './commands/consume.ts'
+import { registerGroupsCommands } from './commands/groups.ts'
+import { registerProduceCommand } from './commands/produce.ts'
+import { registerTopicsCommands } from './commands/topics.ts'
+import { type CliIo, processIo } from './io.ts'
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('lagscale')
+    .description('Kafka work queues whose consumers scale on lag, from a laptop to Amazon MSK')
+    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s)
+    })
+  registerBrokerCommands(program, io)
+  registerTopicsCommands(program, io)
+  registerProduceCommand(program, io)
+  registerConsumeCommand(program, io)
+  registerGroupsCommands(program, io)
+  // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s)
+    })
+  }
+  return program
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)])
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can drive it in-process. */
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io)
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander; they exit 0.
+      return err.exitCode === 0 ? 0 : 2
+    }
+    if (err instanceof SilentExit) return err.exitCode
+    const userError = err instanceof UserError ? err : toUserError(err)
+    io.stderr.write(`lagscale: ${userError.message}\n`)
+    if (io.env['LAGSCALE_DEBUG'] && err instanceof Error) io.stderr.write(`${err.stack}\n`)
+    return userError.exitCode
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await run(argv)
+  // Commands close their clients, but a stray socket or timer must not keep a finished command alive.
+  process.exitCode = code
+  setImmediate(() => process.exit(code))
+}

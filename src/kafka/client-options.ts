@@ -1,0 +1,50 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import type { BaseOptions, SASLOptions } from '@platformatic/kafka'
+import type { ConnectionConfig } from './connection-config.ts'
+import { oauthTokenProvider } from './oauth-token.ts'
+
+/** The options every @platformatic/kafka client (admin, producer, consumer) is built with. */
+export function baseClientOptions(config: ConnectionConfig, clientIdSuffix?: string): BaseOptions {
+  const options: BaseOptions = {
+    clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
+    bootstrapBrokers: config.bootstrapServers,
+    connectTimeout: config.connectTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    timeout: config.requestTimeoutMs,
+    // A few quick retries, so an unreachable cluster fails in seconds rather than hanging.
+    retries: 2,
+    retryDelay: 250
+  }
+  const sasl = saslOptions(config)
+  if (sasl) options.sasl = sasl
+  const tls = tlsOptions(config)
+  if (tls) options.tls = tls
+  return options
+}
+
+function saslOptions(config: ConnectionConfig): SASLOptions | undefined {
+  const sasl = config.sasl
+  if (!sasl) return undefined
+  if (sasl.mechanism === 'OAUTHBEARER') {
+    const options: SASLOptions = { mechanism: 'OAUTHBEARER', token: oauthTokenProvider(sasl.token) }
+    if (sasl.token.kind === 'unsecured' && Object.keys(sasl.token.extensions).length > 0) {
+      options.oauthBearerExtensions = sasl.token.extensions
+    }
+    return options
+  }
+  // Providers, not strings: the password stays inside the Secret until the handshake needs it.
+  const password = sasl.password
+  return { mechanism: sasl.mechanism, username: sasl.username, password: () => password.reveal() }
+}
+
+function tlsOptions(config: ConnectionConfig): TlsOptions | undefined {
+  const tls = config.tls
+  if (!tls) return undefined
+  const options: TlsOptions = {}
+  if (tls.ca) options.ca = tls.ca
+  if (tls.cert) options.cert = tls.cert
+  if (tls.key) options.key = tls.key.reveal()
+  if (tls.keyPassphrase) options.passphrase = tls.keyPassphrase.reveal()
+  if (!tls.verifyHostname) options.checkServerIdentity = () => undefined
+  return options
+}
