@@ -127,7 +127,7 @@ export async function alterPartitions(admin: Admin, topic: string, partitions: n
     )
   }
   try {
-    await admin.createPartitions({ topics: [{ name: topic, count: partitions, assignments: [] }] })
+    await admin.createPartitions({ topics: [{ name: topic, count: partitions, assignments: null }] })
   } catch (err) {
     throw toUserError(err, `alter topic ${topic}`)
   }

@@ -1,0 +1,51 @@
+/**
+ * `npm test`: starts one real Kafka broker for all integration tests (node's test
+ * runner has no global setup on Node 22), runs every test file, stops the broker.
+ * Extra arguments select test files: node scripts/run-tests.ts test/integration/cli-topics.test.ts
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureKafkaJars } from '../src/broker/jars.ts'
+import { lagscaleHome } from '../src/broker/paths.ts'
+import { startTestBroker } from '../test/support/test-broker.ts'
+
+const home = lagscaleHome()
+const workDir = mkdtempSync(join(tmpdir(), 'lagscale-test-'))
+const log = (m: string): void => void process.stderr.write(`[test broker] ${m}\n`)
+
+await ensureKafkaJars(home, log)
+const started = Date.now()
+const { broker, env } = await startTestBroker(home, workDir, log)
+log(
+  `Kafka ${broker.kafkaVersion} at ${env.bootstrap} (SASL ${env.saslBootstrap}, SSL ${env.sslBootstrap}) in ${Date.now() - started} ms`
+)
+const envFile = join(workDir, 'test-env.json')
+writeFileSync(envFile, JSON.stringify(env, null, 2))
+
+const files = process.argv.slice(2)
+const child = spawn(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    '--test-timeout=300000',
+    ...(files.length > 0 ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'])
+  ],
+  { stdio: 'inherit', env: { ...process.env, LAGSCALE_TEST_ENV: envFile, LAGSCALE_HOME: home } }
+)
+let interrupted = false
+const interrupt = (): void => {
+  interrupted = true
+  child.kill('SIGTERM')
+}
+process.on('SIGINT', interrupt)
+process.on('SIGTERM', interrupt)
+const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
+
+await broker.stop()
+if (code === 0 && !interrupted) rmSync(workDir, { recursive: true, force: true })
+else log(`kept ${workDir} (broker log: ${broker.logFile})`)
+process.exit(interrupted ? 130 : code)
