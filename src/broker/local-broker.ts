@@ -198,8 +198,10 @@ async function formatStorage(
   logFile: string,
   users: ScramUser[]
 ): Promise<void> {
-  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding (22 chars).
-  const clusterId = randomBytes(16).toString('base64url')
+  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding (22 chars);
+  // like Kafka's Uuid.randomUuid, never one starting with '-', which tools read as a flag.
+  let clusterId = randomBytes(16).toString('base64url')
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url')
   const args = [
     `-Dlog4j2.configurationFile=${BROKER_LOG4J}`,
     '-cp',
@@ -207,8 +209,7 @@ async function formatStorage(
     'kafka.tools.StorageTool',
     'format',
     '--ignore-formatted',
-    '-t',
-    clusterId,
+    `--cluster-id=${clusterId}`,
     '-c',
     configFile
   ]

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { isBrokerProcess, readBrokerState, startLocalBroker, stopLocalBroker } from '../../broker/local-broker.ts'
-import { lagscaleHome } from '../../broker/paths.ts'
+import { ensureKafkaJars } from '../../broker/jars.ts'
+import { KAFKA_VERSION, lagscaleHome } from '../../broker/paths.ts'
 import { SilentExit, usageError } from '../../errors.ts'
 import { type CliIo, writeLine } from '../io.ts'
 import { parseOutputFormat, toJson } from '../output.ts'
@@ -61,6 +62,14 @@ export function registerBrokerCommands(program: Command, io: CliIo): void {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       writeLine(io.stdout, `broker stopped (exit code ${code})`)
+    })
+
+  broker
+    .command('install')
+    .description('download the Kafka broker and tools jars into $LAGSCALE_HOME (start does this on first use)')
+    .action(async () => {
+      const libs = await ensureKafkaJars(lagscaleHome(io.env), (m) => writeLine(io.stderr, m))
+      writeLine(io.stdout, `Kafka ${KAFKA_VERSION} jars in ${libs}`)
     })
 
   broker
