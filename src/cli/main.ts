@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { SilentExit, UserError } from '../errors.ts'
 import { toUserError } from '../kafka/errors.ts'
@@ -8,10 +9,16 @@ import { registerProduceCommand } from './commands/produce.ts'
 import { registerTopicsCommands } from './commands/topics.ts'
 import { type CliIo, processIo } from './io.ts'
 
+/** The version in package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('lagscale')
     .description('Kafka work queues whose consumers scale on lag, from a laptop to Amazon MSK')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
