@@ -64,6 +64,10 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `lagscale consume ... | head` closes our stdout early: stop quietly, as Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  })
   const code = await run(argv)
   // Commands close their clients, but a stray socket or timer must not keep a finished command alive.
   process.exitCode = code

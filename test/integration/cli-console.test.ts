@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { runCli, uniqueName } from '../support/cli.ts'
+import { collect, runCli, spawnCli, uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 
@@ -116,6 +116,18 @@ describe('lagscale produce / consume (console tools)', () => {
     }
     assert.equal(counts.size, 4, `records on every partition: ${[...counts]}`)
     for (const n of counts.values()) assert.equal(n, 10)
+  })
+
+  test('a reader that stops early (| head -1) ends the consumer quietly', async () => {
+    const topic = await freshTopic('console-epipe')
+    assert.equal((await runCli(['produce', ...bs(), '--topic', topic], { input: lines(500) })).code, 0)
+    const child = spawnCli(['consume', ...bs(), '--topic', topic, '--from-beginning', '--timeout-ms', '20000'])
+    child.stdin?.end()
+    const result = collect(child, 30_000)
+    child.stdout?.once('data', () => child.stdout?.destroy())
+    const r = await result
+    assert.equal(r.code, 0, r.stderr)
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /)
   })
 
   test('--timeout-ms on an empty topic exits 0 with zero records', async () => {
