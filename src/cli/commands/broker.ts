@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { isBrokerProcess, readBrokerState, startLocalBroker, stopLocalBroker } from '../../broker/local-broker.ts'
 import { ensureKafkaJars } from '../../broker/jars.ts'
+import { isBrokerProcess, readBrokerState, startLocalBroker, stopLocalBroker } from '../../broker/local-broker.ts'
 import { KAFKA_VERSION, lagscaleHome } from '../../broker/paths.ts'
 import { SilentExit, usageError } from '../../errors.ts'
 import { type CliIo, writeLine } from '../io.ts'
