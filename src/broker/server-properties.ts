@@ -21,14 +21,18 @@ export interface ServerPropertiesOptions {
 
 export function renderServerProperties(options: ServerPropertiesOptions): string {
   const extra = options.extraListeners ?? []
+  // An IPv6 address needs brackets in a listener URI.
+  const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host
+  // Kafka refuses to advertise the wildcard address (0.0.0.0 or ::); clients on this machine use localhost.
+  const advertisedHost = ['0.0.0.0', '[::]'].includes(host) ? 'localhost' : host
   const listeners = [
-    `PLAINTEXT://${options.host}:${options.port}`,
-    ...extra.map((l) => `${l.name}://${options.host}:${l.port}`),
+    `PLAINTEXT://${host}:${options.port}`,
+    ...extra.map((l) => `${l.name}://${host}:${l.port}`),
     `CONTROLLER://127.0.0.1:${options.controllerPort}`
   ]
   const advertised = [
-    `PLAINTEXT://${options.host}:${options.port}`,
-    ...extra.map((l) => `${l.name}://${options.host}:${l.port}`)
+    `PLAINTEXT://${advertisedHost}:${options.port}`,
+    ...extra.map((l) => `${l.name}://${advertisedHost}:${l.port}`)
   ]
   const protocolMap = [
     'PLAINTEXT:PLAINTEXT',
@@ -60,10 +64,30 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     ...options.extraProperties
   }
   return `${Object.entries(props)
-    .map(([k, v]) => `${k}=${escapeValue(v)}`)
+    .map(([k, v]) => `${escapeProperty(k, true)}=${escapeProperty(v, false)}`)
     .join('\n')}\n`
 }
 
-function escapeValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+/**
+ * Escapes a key or value for a .properties file as Java's Properties#store
+ * would where it matters. Kafka reads server.properties as ISO-8859-1, so every
+ * character past ASCII becomes \uxxxx; a key's blanks, separators and leading
+ * comment mark, a value's leading blank, backslashes and line breaks are escaped.
+ */
+function escapeProperty(s: string, isKey: boolean): string {
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    const code = s.charCodeAt(i)
+    if (c === '\\') out += '\\\\'
+    else if (c === '\n') out += '\\n'
+    else if (c === '\r') out += '\\r'
+    else if (c === '\t') out += '\\t'
+    else if (c === '\f') out += '\\f'
+    else if (c === ' ' && (isKey || i === 0)) out += '\\ '
+    else if (isKey && (c === '=' || c === ':' || ((c === '#' || c === '!') && i === 0))) out += `\\${c}`
+    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`
+    else out += c
+  }
+  return out
 }

@@ -12,7 +12,7 @@ export function formatTable(headers: string[], rows: (string | number | bigint)[
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
   const line = (row: string[]): string =>
     row
-      .map((c, i) => (i === row.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 1)))
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join(' ')
       .trimEnd()
   return [line(headers), ...cells.map(line)].join('\n')

@@ -21,11 +21,15 @@ function unescapeSeparator(value: string): string {
   return value.replace(/\\t/g, '\t').replace(/\\n/g, '\n')
 }
 
+/** Kafka's tools take `true` in any case (trim().equalsIgnoreCase); anything but true/false is a mistake here. */
 function flag(props: Map<string, string>, key: string): boolean {
   const v = props.get(key)
   if (v === undefined) return false
-  if (v !== 'true' && v !== 'false') throw usageError(`--property ${key} must be true or false; got ${v}`)
-  return v === 'true'
+  const normalized = v.trim().toLowerCase()
+  if (normalized !== 'true' && normalized !== 'false') {
+    throw usageError(`--property ${key} must be true or false; got ${v}`)
+  }
+  return normalized === 'true'
 }
 
 export const PRODUCER_PROPERTIES = ['parse.key', 'key.separator', 'ignore.error', 'null.marker'] as const
@@ -46,6 +50,7 @@ export function lineReaderSettings(props: Map<string, string>): LineReaderSettin
     ignoreError: flag(props, 'ignore.error')
   }
   const nullMarker = props.get('null.marker')
+  if (nullMarker === separator) throw usageError('--property null.marker and key.separator must differ')
   if (nullMarker !== undefined) settings.nullMarker = Buffer.from(nullMarker)
   return settings
 }
@@ -65,7 +70,11 @@ export function parseLine(line: Buffer, lineNumber: number, settings: LineReader
   }
   const at = line.indexOf(settings.keySeparator)
   if (at < 0) {
-    if (settings.ignoreError) return { value: line }
+    if (settings.ignoreError) {
+      // Kafka's LineMessageReader: no key, the whole line is the value, which may be the null marker.
+      const value = asNullable(line)
+      return value === undefined ? {} : { value }
+    }
     return `no key separator found on line ${lineNumber}: ${line.toString('utf8').slice(0, 80)}`
   }
   const parsed: ParsedLine = {}
@@ -76,22 +85,42 @@ export function parseLine(line: Buffer, lineNumber: number, settings: LineReader
   return parsed
 }
 
-/** Splits a byte stream on \n (dropping a \r before it, as Java's readLine does), keeping bytes intact. */
+/**
+ * Splits a byte stream into lines as Java's BufferedReader#readLine does (the
+ * reader of Kafka's console producer): a line ends at \n, \r or \r\n, and the
+ * last line needs no terminator. Bytes stay intact, so a multi-byte UTF-8
+ * character or a \r\n split across chunks is still whole.
+ */
 export async function* splitLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  let pending: Buffer = Buffer.alloc(0)
+  // Pieces of the unfinished line, kept apart so that a long line costs no repeated copying.
+  let pending: Buffer[] = []
+  let afterCr = false
   for await (const chunk of input) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    let data = pending.length > 0 ? Buffer.concat([pending, buf]) : buf
-    let nl = data.indexOf(10)
-    while (nl >= 0) {
-      const end = nl > 0 && data[nl - 1] === 13 ? nl - 1 : nl
-      yield data.subarray(0, end)
-      data = data.subarray(nl + 1)
-      nl = data.indexOf(10)
+    if (buf.length === 0) continue
+    let start = 0
+    // A \r ended the previous chunk: a \n starting this one belongs to it.
+    if (afterCr && buf[0] === 10) start = 1
+    afterCr = false
+    let lf = buf.indexOf(10, start)
+    let cr = buf.indexOf(13, start)
+    for (;;) {
+      if (lf >= 0 && lf < start) lf = buf.indexOf(10, start)
+      if (cr >= 0 && cr < start) cr = buf.indexOf(13, start)
+      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr)
+      if (end < 0) break
+      const tail = buf.subarray(start, end)
+      yield pending.length === 0 ? tail : Buffer.concat([...pending, tail])
+      pending = []
+      start = end + 1
+      if (buf[end] === 13) {
+        if (start === buf.length) afterCr = true
+        else if (buf[start] === 10) start++
+      }
     }
-    pending = Buffer.from(data)
+    if (start < buf.length) pending.push(Buffer.from(buf.subarray(start)))
   }
-  if (pending.length > 0) yield pending[pending.length - 1] === 13 ? pending.subarray(0, -1) : pending
+  if (pending.length > 0) yield Buffer.concat(pending)
 }
 
 export const CONSUMER_PROPERTIES = [
@@ -144,33 +173,32 @@ export interface PrintableRecord {
   headers?: Map<string, Buffer | undefined>
 }
 
-/** DefaultMessageFormatter's output: [CreateTime:ts\t][Partition:p\t][Offset:o\t][headers\t][key\t]value\n */
+/**
+ * DefaultMessageFormatter's output: the enabled columns of
+ * [CreateTime:ts] [Partition:p] [Offset:o] [headers] [key] [value], joined by
+ * key.separator and ended by line.separator; nothing at all when no column is enabled.
+ */
 export function formatRecord(record: PrintableRecord, s: FormatterSettings): Buffer {
-  const parts: Buffer[] = []
-  const text = (t: string): void => {
-    parts.push(Buffer.from(t))
-  }
-  const bytes = (b: Buffer | null | undefined): void => {
-    parts.push(b === null || b === undefined ? Buffer.from(s.nullLiteral) : b)
-  }
-  if (s.printTimestamp) text(`CreateTime:${record.timestamp}${s.keySeparator}`)
-  if (s.printPartition) text(`Partition:${record.partition}${s.keySeparator}`)
-  if (s.printOffset) text(`Offset:${record.offset}${s.keySeparator}`)
+  const orNull = (b: Buffer | null | undefined): Buffer =>
+    b === null || b === undefined ? Buffer.from(s.nullLiteral) : b
+  const columns: Buffer[][] = []
+  if (s.printTimestamp) columns.push([Buffer.from(`CreateTime:${record.timestamp}`)])
+  if (s.printPartition) columns.push([Buffer.from(`Partition:${record.partition}`)])
+  if (s.printOffset) columns.push([Buffer.from(`Offset:${record.offset}`)])
   if (s.printHeaders) {
-    const headers = [...(record.headers ?? new Map())]
-    if (headers.length === 0) text('NO_HEADERS')
+    const headers = [...(record.headers ?? new Map<string, Buffer | undefined>())]
+    const column: Buffer[] = headers.length === 0 ? [Buffer.from('NO_HEADERS')] : []
     headers.forEach(([k, v], i) => {
-      if (i > 0) text(s.headersSeparator)
-      text(`${k}:`)
-      bytes(v)
+      if (i > 0) column.push(Buffer.from(s.headersSeparator))
+      column.push(Buffer.from(`${k}:`), orNull(v))
     })
-    text(s.keySeparator)
+    columns.push(column)
   }
-  if (s.printKey) {
-    bytes(record.key)
-    if (s.printValue) text(s.keySeparator)
-  }
-  if (s.printValue) bytes(record.value)
-  text(s.lineSeparator)
+  if (s.printKey) columns.push([orNull(record.key)])
+  if (s.printValue) columns.push([orNull(record.value)])
+  if (columns.length === 0) return Buffer.alloc(0)
+  const separator = Buffer.from(s.keySeparator)
+  const parts = columns.flatMap((column, i) => (i === 0 ? column : [separator, ...column]))
+  parts.push(Buffer.from(s.lineSeparator))
   return Buffer.concat(parts)
 }

@@ -39,12 +39,13 @@ export function parsePositiveInt(flag: string, value: string | undefined): numbe
   return n
 }
 
-/** `--config k=v` pairs as kafka-topics takes them. */
+/** `--config k=v` pairs as kafka-topics takes them: name and value trimmed, as its TopicCommand does. */
 export function parseConfigPairs(pairs: string[]): { name: string; value: string }[] {
   return pairs.map((pair) => {
     const eq = pair.indexOf('=')
-    if (eq <= 0) throw usageError(`--config expects key=value; got ${pair}`)
-    return { name: pair.slice(0, eq), value: pair.slice(eq + 1) }
+    const name = eq < 0 ? '' : pair.slice(0, eq).trim()
+    if (name === '') throw usageError(`--config expects key=value; got ${pair}`)
+    return { name, value: pair.slice(eq + 1).trim() }
   })
 }
 
