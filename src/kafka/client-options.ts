@@ -26,7 +26,11 @@ function saslOptions(config: ConnectionConfig): SASLOptions | undefined {
   const sasl = config.sasl
   if (!sasl) return undefined
   if (sasl.mechanism === 'OAUTHBEARER') {
-    const options: SASLOptions = { mechanism: 'OAUTHBEARER', token: oauthTokenProvider(sasl.token) }
+    const options: SASLOptions = {
+      mechanism: 'OAUTHBEARER',
+      token: oauthTokenProvider(sasl.token),
+      authBytesValidator: validateOAuthBearerResponse
+    }
     if (sasl.token.kind === 'unsecured' && Object.keys(sasl.token.extensions).length > 0) {
       options.oauthBearerExtensions = sasl.token.extensions
     }
@@ -35,6 +39,36 @@ function saslOptions(config: ConnectionConfig): SASLOptions | undefined {
   // Providers, not strings: the password stays inside the Secret until the handshake needs it.
   const password = sasl.password
   return { mechanism: sasl.mechanism, username: sasl.username, password: () => password.reveal() }
+}
+
+/**
+ * A broker that rejects an OAUTHBEARER token answers with an error challenge
+ * (RFC 7628 section 3.2.2, `{"status":"invalid_token"}`) instead of an error code.
+ * Without this check the client takes the challenge for success, carries on
+ * mid-handshake and fails later with a misleading SASL state error.
+ */
+export function validateOAuthBearerResponse(
+  authBytes: Buffer,
+  callback: (error: Error | null, authBytes: Buffer) => void
+): void {
+  let status: unknown
+  if (authBytes.length > 0) {
+    try {
+      status = (JSON.parse(authBytes.toString('utf8')) as { status?: unknown }).status
+    } catch {
+      // Not an error challenge.
+    }
+  }
+  if (status !== undefined) {
+    callback(new OAuthBearerRejected(`the broker rejected the OAUTHBEARER token (${String(status)})`), authBytes)
+    return
+  }
+  callback(null, authBytes)
+}
+
+/** Carries the platformatic authentication error code, so errors.ts reports "authentication failed". */
+class OAuthBearerRejected extends Error {
+  readonly code = 'PLT_KFK_AUTHENTICATION'
 }
 
 function tlsOptions(config: ConnectionConfig): TlsOptions | undefined {

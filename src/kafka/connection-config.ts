@@ -92,11 +92,17 @@ const MSK_IAM_HANDLERS = new Set([
   'software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler'
 ])
 
+/** Kafka's own OAUTHBEARER defaults: naming them explicitly changes nothing. */
+const KAFKA_OAUTHBEARER_HANDLERS = new Set([
+  'org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler',
+  'org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslClientCallbackHandler'
+])
+
 /** Builds and validates the connection config. Throws UserError (exit code 2) with one clear line. */
 export function resolveConnectionConfig(inputs: ConnectionInputs): ConnectionConfig {
   const env = inputs.env ?? process.env
   const warn = inputs.warn ?? (() => {})
-  const configPath = inputs.commandConfig ?? env['KAFKA_COMMAND_CONFIG']
+  const configPath = inputs.commandConfig ?? nonEmpty(env['KAFKA_COMMAND_CONFIG'])
   const props = configPath ? readPropertiesFile(configPath) : new Map<string, string>()
 
   for (const key of props.keys()) {
@@ -106,7 +112,10 @@ export function resolveConnectionConfig(inputs: ConnectionInputs): ConnectionCon
   }
 
   const bootstrapRaw =
-    inputs.bootstrapServer ?? env['KAFKA_BOOTSTRAP_SERVERS'] ?? props.get('bootstrap.servers') ?? DEFAULT_BOOTSTRAP
+    inputs.bootstrapServer ??
+    nonEmpty(env['KAFKA_BOOTSTRAP_SERVERS']) ??
+    props.get('bootstrap.servers') ??
+    DEFAULT_BOOTSTRAP
   const bootstrapServers = parseBootstrapServers(bootstrapRaw)
 
   const protocolRaw = (props.get('security.protocol') ?? 'PLAINTEXT').trim().toUpperCase()
@@ -133,8 +142,15 @@ export function resolveConnectionConfig(inputs: ConnectionInputs): ConnectionCon
   }
   if (securityProtocol === 'SSL' || securityProtocol === 'SASL_SSL') {
     config.tls = resolveTls(props, configPath)
+  } else if ([...props.keys()].some((k) => k.startsWith('ssl.'))) {
+    warn(`${configPath}: ssl.* settings are ignored because security.protocol is ${securityProtocol}`)
   }
   return config
+}
+
+/** An empty environment variable counts as unset, as `export KAFKA_BOOTSTRAP_SERVERS=` means. */
+function nonEmpty(value: string | undefined): string | undefined {
+  return value?.trim() ? value : undefined
 }
 
 function readPropertiesFile(path: string): Map<string, string> {
@@ -143,10 +159,18 @@ function readPropertiesFile(path: string): Map<string, string> {
     text = readFileSync(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code
     throw usageError(`cannot read command config ${path}: ${why}`)
   }
-  return parseProperties(text)
+  // Kafka trims every config value (ConfigDef.parseType), so a trailing space is not part of a path or name.
+  return new Map([...parseProperties(text)].map(([k, v]) => [k, v.trim()]))
 }
 
 export function parseBootstrapServers(raw: string): string[] {
@@ -174,7 +198,13 @@ function positiveIntProp(props: Map<string, string>, key: string, fallback: numb
 }
 
 function resolveSasl(props: Map<string, string>, bootstrap: string[], env: NodeJS.ProcessEnv): SaslConfig {
-  const mechanism = (props.get('sasl.mechanism') ?? 'GSSAPI').trim().toUpperCase()
+  // Kafka's default mechanism is GSSAPI (Kerberos), which lagscale does not implement.
+  const mechanism = (props.get('sasl.mechanism') || 'GSSAPI').toUpperCase()
+  if (mechanism === 'GSSAPI') {
+    throw usageError(
+      `sasl.mechanism ${props.get('sasl.mechanism') ? 'GSSAPI (Kerberos) is not supported' : 'is not set (Kafka defaults to GSSAPI/Kerberos, which lagscale does not support)'}; use one of ${MECHANISMS.join(', ')}`
+    )
+  }
   if (!(MECHANISMS as readonly string[]).includes(mechanism)) {
     throw usageError(`sasl.mechanism must be one of ${MECHANISMS.join(', ')}; got ${mechanism}`)
   }
@@ -189,11 +219,13 @@ function resolveSasl(props: Map<string, string>, bootstrap: string[], env: NodeJ
     }
   }
 
-  const handler = props.get('sasl.client.callback.handler.class') ?? props.get('sasl.login.callback.handler.class')
+  const handlers = ['sasl.client.callback.handler.class', 'sasl.login.callback.handler.class']
+    .map((k) => props.get(k))
+    .filter((h): h is string => h !== undefined && h !== '')
   const isMskIam =
     mechanism === 'AWS_MSK_IAM' ||
     jaas?.loginModule === MSK_IAM_LOGIN_MODULE ||
-    (handler !== undefined && MSK_IAM_HANDLERS.has(handler))
+    handlers.some((h) => MSK_IAM_HANDLERS.has(h))
 
   if (isMskIam) {
     if (mechanism !== 'AWS_MSK_IAM' && mechanism !== 'OAUTHBEARER') {
@@ -213,6 +245,7 @@ function resolveSasl(props: Map<string, string>, bootstrap: string[], env: NodeJ
   }
 
   if (mechanism === 'OAUTHBEARER') {
+    const handler = handlers.find((h) => !KAFKA_OAUTHBEARER_HANDLERS.has(h))
     if (handler !== undefined) {
       throw usageError(
         `unsupported OAUTHBEARER callback handler ${handler}; lagscale supports MSK IAM and unsecured JWTs`
@@ -236,8 +269,6 @@ function resolveSasl(props: Map<string, string>, bootstrap: string[], env: NodeJ
     return { mechanism, token: { kind: 'unsecured', principal, lifetimeSeconds: lifetime, extensions } }
   }
 
-  if (mechanism === 'GSSAPI') throw usageError('sasl.mechanism GSSAPI (Kerberos) is not supported')
-
   if (!jaas) throw usageError(`sasl.mechanism=${mechanism} needs sasl.jaas.config with username and password`)
   const { username, password } = jaas.options
   if (!username || password === undefined) {
@@ -256,9 +287,11 @@ export function mskRegion(bootstrap: string[], env: NodeJS.ProcessEnv): string {
     const match = /\.kafka(?:-serverless)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?:\d+$/.exec(server)
     if (match?.[1]) return match[1]
   }
-  const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION']
+  const region = nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION'])
   if (region) return region
-  throw usageError('MSK IAM: cannot tell the AWS region from the bootstrap servers; set AWS_REGION')
+  throw usageError(
+    'MSK IAM: cannot tell the AWS region from the bootstrap servers (not *.kafka.<region>.amazonaws.com); set AWS_REGION'
+  )
 }
 
 function resolveTls(props: Map<string, string>, configPath: string | undefined): TlsConfig {
@@ -275,6 +308,12 @@ function resolveTls(props: Map<string, string>, configPath: string | undefined):
       )
     }
     tls.ca = readTlsFile(caPath, 'ssl.truststore.location', configPath)
+    // Java's default truststore type is JKS: a binary store named without ssl.truststore.type lands here.
+    if (!tls.ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw usageError(
+        `ssl.truststore.location ${caPath} is not a PEM file of CA certificates; convert a JKS or PKCS12 truststore to PEM`
+      )
+    }
   }
 
   const keystoreType = (props.get('ssl.keystore.type') ?? 'PEM').toUpperCase()

@@ -73,8 +73,9 @@ export async function listTopics(admin: Admin, includeInternal = false): Promise
   }
 }
 
+/** Errors are left to the caller, so they say what the user was doing ("produce to T: ..."). */
 export async function topicExists(admin: Admin, topic: string): Promise<boolean> {
-  return (await listTopics(admin, true)).includes(topic)
+  return (await admin.listTopics({ includeInternals: true })).includes(topic)
 }
 
 export async function describeTopics(admin: Admin, topics?: string[]): Promise<TopicDescription[]> {
@@ -135,8 +136,8 @@ export async function alterPartitions(admin: Admin, topic: string, partitions: n
 }
 
 export async function deleteTopic(admin: Admin, topic: string): Promise<void> {
-  if (!(await topicExists(admin, topic))) throw new UserError(`delete topic ${topic}: the topic does not exist`)
   try {
+    if (!(await topicExists(admin, topic))) throw new UserError(`delete topic ${topic}: the topic does not exist`)
     await admin.deleteTopics({ topics: [topic] })
   } catch (err) {
     throw toUserError(err, `delete topic ${topic}`)

@@ -36,6 +36,9 @@ export function registerConsumeCommand(program: Command, io: CliIo): void {
         const maxMessages =
           opts.maxMessages === undefined ? undefined : parsePositiveInt('--max-messages', opts.maxMessages)
         const timeoutMs = opts.timeoutMs === undefined ? undefined : parsePositiveInt('--timeout-ms', opts.timeoutMs)
+        // Node timers cap at 2^31-1 ms (~24.8 days); larger values would fire at once.
+        if (timeoutMs !== undefined && timeoutMs > 2_147_483_647)
+          throw usageError('--timeout-ms must be at most 2147483647')
         if (opts.group !== undefined && opts.group.trim() === '') throw usageError('--group must not be empty')
         const config = connectionFrom(
           { bootstrapServer: opts.bootstrapServer, commandConfig: opts.commandConfig ?? opts['consumer.config'] },
