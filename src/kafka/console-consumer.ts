@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
-import { UserError } from '../errors.ts'
-import { createAdmin, createConsumer } from './clients.ts'
+import { createConsumer } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { type FormatterSettings, formatRecord } from './console-format.ts'
 import { toUserError } from './errors.ts'
-import { topicExists } from './topics.ts'
+import { requireTopic } from './topics.ts'
 
 export interface ConsoleConsumeOptions {
   topic: string
@@ -27,14 +26,7 @@ export interface ConsoleConsumeOptions {
  * nothing, as Kafka's tool does. Returns the number of records printed.
  */
 export async function consoleConsume(config: ConnectionConfig, options: ConsoleConsumeOptions): Promise<number> {
-  const admin = createAdmin(config)
-  try {
-    if (!(await topicExists(admin, options.topic))) throw new UserError(`topic ${options.topic} does not exist`)
-  } catch (err) {
-    throw toUserError(err, `consume from ${options.topic}`)
-  } finally {
-    await admin.close().catch(() => {})
-  }
+  await requireTopic(config, options.topic, `consume from ${options.topic}`)
 
   const commits = options.group !== undefined
   const groupId = options.group ?? `lagscale-console-consumer-${randomBytes(4).toString('hex')}`

@@ -1,10 +1,10 @@
 import type { MessageToProduce } from '@platformatic/kafka'
 import { UserError } from '../errors.ts'
-import { createAdmin, createProducer } from './clients.ts'
+import { createProducer } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { type LineReaderSettings, parseLine, splitLines } from './console-format.ts'
 import { toUserError } from './errors.ts'
-import { topicExists } from './topics.ts'
+import { requireTopic } from './topics.ts'
 
 export interface ConsoleProduceOptions {
   topic: string
@@ -20,14 +20,7 @@ export interface ConsoleProduceOptions {
  * Returns the number of records the broker acknowledged. Resolves only once all are acknowledged.
  */
 export async function consoleProduce(config: ConnectionConfig, options: ConsoleProduceOptions): Promise<number> {
-  const admin = createAdmin(config)
-  try {
-    if (!(await topicExists(admin, options.topic))) throw new UserError(`topic ${options.topic} does not exist`)
-  } catch (err) {
-    throw toUserError(err, `produce to ${options.topic}`)
-  } finally {
-    await admin.close().catch(() => {})
-  }
+  await requireTopic(config, options.topic, `produce to ${options.topic}`)
 
   const producer = createProducer(config)
   const stream = producer.asStream({ batchSize: options.batchSize ?? 2000, batchTime: options.lingerMs ?? 5 })

@@ -1,5 +1,7 @@
 import { type Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka'
 import { UserError, usageError } from '../errors.ts'
+import { createAdmin } from './clients.ts'
+import type { ConnectionConfig } from './connection-config.ts'
 import { toUserError } from './errors.ts'
 
 export interface TopicPartitionInfo {
@@ -70,6 +72,18 @@ export async function listTopics(admin: Admin, includeInternal = false): Promise
     return (await admin.listTopics({ includeInternals: includeInternal })).sort()
   } catch (err) {
     throw toUserError(err, 'list topics')
+  }
+}
+
+/** Fails with "<context>: topic T does not exist" (or why it cannot tell) before a client starts work on it. */
+export async function requireTopic(config: ConnectionConfig, topic: string, context: string): Promise<void> {
+  const admin = createAdmin(config)
+  try {
+    if (!(await topicExists(admin, topic))) throw new UserError(`topic ${topic} does not exist`)
+  } catch (err) {
+    throw toUserError(err, context)
+  } finally {
+    await admin.close().catch(() => {})
   }
 }
 
