@@ -1,5 +1,6 @@
 import type { MessageToProduce } from '@platformatic/kafka'
-import type { RawProducer } from './clients.ts'
+import { createProducer, type RawProducer } from './clients.ts'
+import type { ConnectionConfig } from './connection-config.ts'
 import { javaCompatiblePartitioner } from './partitioner.ts'
 
 export type RawMessage = MessageToProduce<Buffer, Buffer, string, Buffer>
@@ -10,10 +11,9 @@ export interface BatchProducerOptions {
   /** How long an idle lane waits for a batch to fill before sending what it has. */
   lingerMs?: number
   /**
-   * Produce requests in flight at once. Partition p belongs to lane p % lanes and a
-   * lane sends one batch at a time, so no partition ever has two batches in flight:
-   * a retried batch cannot be overtaken by a later one, and per-partition order
-   * holds even on errors (the client re-sends a failed request before calling back).
+   * Lanes: partition p belongs to lane p % lanes, and a lane sends one batch at a
+   * time. With createBatchProducer every lane has a producer (connection, producer
+   * id) of its own. Ignored when the constructor is given an array of producers.
    */
   lanes?: number
   /** write() returns false once this many records are accepted but not yet acknowledged. */
@@ -23,7 +23,7 @@ export interface BatchProducerOptions {
 }
 
 export interface BatchProducerStats {
-  /** Records the broker acknowledged (acks=all when the producer is idempotent). */
+  /** Records the broker acknowledged (acks=all when the producers are idempotent). */
   acknowledged: number
   /** Produce calls made (one request per broker per call). */
   requests: number
@@ -37,33 +37,53 @@ interface Waiter {
 }
 
 interface Lane {
+  producer: RawProducer
   buffer: RawMessage[]
   sending: boolean
   timer: NodeJS.Timeout | undefined
 }
 
 /**
- * Feeds a producer as fast as it will take records, without giving up ordering.
+ * lagscale's fast way to produce many records: acks=all, idempotent, per-partition order kept.
+ * `lanes` producers from createProducer, each with its own connection; close() closes them.
+ * Feed it with `if (!bp.write(m)) await bp.ready()`, then `await bp.close()` (or flush()).
+ */
+export function createBatchProducer(config: ConnectionConfig, options: BatchProducerOptions = {}): BatchProducer {
+  const lanes = positive('lanes', options.lanes ?? 2)
+  const producers = Array.from({ length: lanes }, () => createProducer(config))
+  return new BatchProducer(producers, options, true)
+}
+
+/**
+ * Feeds producers as fast as they take records without giving up ordering.
  *
- * @platformatic/kafka allows one request in flight per connection when the
- * producer is idempotent, and `producer.asStream()` sends one batch at a time, so
- * the client idles while the broker works and the other way round. Two lanes keep
- * a second request serialized and queued behind the first one, so the broker
- * always has the next request ready. Records are assigned to partitions here (with
- * the same partitioner as createProducer), because lanes are chosen by partition.
+ * Why not `producer.asStream()` or one producer: @platformatic/kafka allows one
+ * request in flight per connection when the producer is idempotent, and the stream
+ * sends one batch at a time. The client then serializes the next batch while the
+ * broker waits, and waits while the broker appends. Here records are split by
+ * partition into lanes; each lane has its own producer (connection), so while the
+ * client builds one lane's next request, the broker is busy with another lane's.
  *
- * Usage: `if (!bp.write(m)) await bp.ready()` for every record, then `await bp.flush()`.
- * The message objects are taken over: their `partition` is set.
+ * Ordering and idempotence: a partition always goes through the same lane, and a
+ * lane has at most one batch in flight, so no partition ever has two batches in
+ * flight: a batch the client retries cannot be overtaken by a later one. Each
+ * partition is written by one producer id only, so the broker's per-producer
+ * sequence numbers still de-duplicate retries.
+ *
+ * Records are assigned to partitions here, with the same partitioner as
+ * createProducer (keyed: murmur2 as Java; keyless: round robin). The message
+ * objects are taken over: their `partition` is set.
  */
 export class BatchProducer {
-  readonly #producer: RawProducer
+  readonly #producers: RawProducer[]
+  readonly #ownsProducers: boolean
   readonly #batchSize: number
   readonly #lingerMs: number
   readonly #maxPending: number
   readonly #onAcknowledged: ((count: number) => void) | undefined
   readonly #partitioner = javaCompatiblePartitioner<Buffer, Buffer, string, Buffer>()
   readonly #lanes: Lane[]
-  /** Partition counts by topic; records for a topic not yet in it wait in #waitingForMetadata. */
+  /** Partition counts by topic; records for a topic not known yet wait in #waitingForMetadata. */
   readonly #partitions = new Map<string, number>()
   readonly #waitingForMetadata = new Map<string, RawMessage[]>()
   #pending = 0
@@ -72,14 +92,25 @@ export class BatchProducer {
   #waiters: Waiter[] = []
   readonly #stats: BatchProducerStats = { acknowledged: 0, requests: 0 }
 
-  constructor(producer: RawProducer, options: BatchProducerOptions = {}) {
-    this.#producer = producer
+  /**
+   * One producer: its lanes share its connection (one request in flight). An array:
+   * one lane per producer. `ownsProducers`: close() closes them.
+   */
+  constructor(producers: RawProducer | RawProducer[], options: BatchProducerOptions = {}, ownsProducers = false) {
+    this.#producers = Array.isArray(producers) ? producers : [producers]
+    if (this.#producers.length === 0) throw new RangeError('BatchProducer needs a producer')
+    this.#ownsProducers = ownsProducers
     this.#batchSize = positive('batchSize', options.batchSize ?? 1000)
     this.#lingerMs = Math.max(0, options.lingerMs ?? 5)
-    const lanes = positive('lanes', options.lanes ?? 2)
+    const lanes = Array.isArray(producers) ? producers.length : positive('lanes', options.lanes ?? 2)
     this.#maxPending = positive('maxPendingRecords', options.maxPendingRecords ?? this.#batchSize * lanes * 4)
     this.#onAcknowledged = options.onAcknowledged
-    this.#lanes = Array.from({ length: lanes }, () => ({ buffer: [], sending: false, timer: undefined }))
+    this.#lanes = Array.from({ length: lanes }, (_, i) => ({
+      producer: this.#producers[i % this.#producers.length]!,
+      buffer: [],
+      sending: false,
+      timer: undefined
+    }))
   }
 
   get stats(): BatchProducerStats {
@@ -91,7 +122,7 @@ export class BatchProducer {
     return this.#pending
   }
 
-  /** Queues one record. Returns false when the caller should `await ready()` before writing more. Throws after a failure. */
+  /** Queues one record. Returns false when the caller should `await ready()` first. Throws after a failure. */
   write(message: RawMessage): boolean {
     if (this.#failed) throw this.#failure
     this.#pending++
@@ -114,6 +145,21 @@ export class BatchProducer {
     for (const lane of this.#lanes) this.#send(lane)
     if (this.#pending === 0) return Promise.resolve()
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, idle: true }))
+  }
+
+  /**
+   * flush(), then closes the producers if this BatchProducer created them. After a
+   * failure it only closes them and rethrows the failure.
+   */
+  async close(): Promise<void> {
+    let failure: unknown
+    try {
+      await this.flush()
+    } catch (err) {
+      failure = err
+    }
+    if (this.#ownsProducers) await Promise.all(this.#producers.map((p) => p.close(true).catch(() => {})))
+    if (failure !== undefined) throw failure
   }
 
   /** Drops what is not sent yet; batches in flight still complete in the client. */
@@ -140,7 +186,7 @@ export class BatchProducer {
       return
     }
     this.#waitingForMetadata.set(message.topic, [message])
-    this.#producer.metadata({ topics: [message.topic] }, (error, metadata) => {
+    this.#producers[0]!.metadata({ topics: [message.topic] }, (error, metadata) => {
       const queued = this.#waitingForMetadata.get(message.topic) ?? []
       this.#waitingForMetadata.delete(message.topic)
       if (this.#failed) return
@@ -169,7 +215,7 @@ export class BatchProducer {
     }
     lane.sending = true
     this.#stats.requests++
-    this.#producer.send({ messages: batch }, (error) => {
+    lane.producer.send({ messages: batch }, (error) => {
       lane.sending = false
       if (error) {
         this.#fail(error)
@@ -177,7 +223,7 @@ export class BatchProducer {
       }
       this.#pending -= batch.length
       this.#stats.acknowledged += batch.length
-      this.#refreshPartitionCounts(batch)
+      this.#refreshPartitionCount(lane.producer, batch[0]!.topic)
       this.#onAcknowledged?.(batch.length)
       // Whatever arrived while this batch was out has waited long enough: send it now.
       this.#send(lane)
@@ -186,11 +232,8 @@ export class BatchProducer {
   }
 
   /** Picks up partitions added to a topic (the client refreshes its metadata as it sends). */
-  #refreshPartitionCounts(batch: RawMessage[]): void {
-    const topics = this.#producer.currentMetadata?.topics
-    if (!topics) return
-    const topic = batch[0]!.topic
-    const count = topics.get(topic)?.partitionsCount
+  #refreshPartitionCount(producer: RawProducer, topic: string): void {
+    const count = producer.currentMetadata?.topics.get(topic)?.partitionsCount
     if (count && count !== this.#partitions.get(topic)) this.#partitions.set(topic, count)
   }
 
