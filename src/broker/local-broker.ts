@@ -48,8 +48,8 @@ export interface BrokerState {
 }
 
 export interface RunningBroker extends BrokerState {
-  /** Resolves when the broker process exits. */
-  exited: Promise<number | null>
+  /** Resolves when the broker process exits: its exit code, or the signal that ended it. */
+  exited: Promise<number | NodeJS.Signals | null>
   stop(): Promise<void>
 }
 
@@ -118,7 +118,9 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Run
     { detached: true, stdio: ['ignore', logFd, logFd] }
   )
   closeSync(logFd)
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal))
+  )
 
   const state: BrokerState = {
     pid: child.pid ?? -1,
@@ -226,10 +228,10 @@ async function formatStorage(
 async function waitUntilReady(
   bootstrap: string,
   child: ChildProcess,
-  exited: Promise<number | null>,
+  exited: Promise<number | NodeJS.Signals | null>,
   timeoutMs: number
 ): Promise<void> {
-  let exitCode: number | null | undefined
+  let exitCode: number | NodeJS.Signals | null | undefined
   void exited.then((code) => {
     exitCode = code
   })

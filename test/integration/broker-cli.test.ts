@@ -96,9 +96,32 @@ describe('lagscale broker start / status / stop', () => {
     child.kill('SIGINT')
     const r = await result
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /stopping the broker\.\.\.\nbroker stopped \(exit code \d+\)/)
+    assert.match(r.stdout, /stopping the broker\.\.\.\nbroker stopped\n$/)
     const status = await runCli(['broker', 'status', '--port', String(port)], { env })
     assert.equal(status.code, 3)
+  })
+
+  test('a foreground broker that dies (kill -9) is reported, not mistaken for a clean stop', async () => {
+    const port = await freePort()
+    started.push(port)
+    const child = spawnCli(['broker', 'start', '--port', String(port)], env)
+    child.stdin?.end()
+    const result = collect(child, 120_000)
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (out.includes('press Ctrl-C to stop')) resolve()
+      })
+      child.once('exit', () => reject(new Error(`exited before ready: ${out}`)))
+    })
+    const state = JSON.parse(
+      (await runCli(['broker', 'status', '--port', String(port), '--output', 'json'], { env })).stdout
+    )
+    process.kill(state.pid, 'SIGKILL')
+    const r = await result
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^lagscale: the broker exited unexpectedly \(SIGKILL\); see .*broker\.log:$/m)
   })
 
   test('a port in use gives a clear error', async () => {

@@ -1,8 +1,14 @@
 import type { Command } from 'commander'
 import { ensureKafkaJars } from '../../broker/jars.ts'
-import { isBrokerProcess, readBrokerState, startLocalBroker, stopLocalBroker } from '../../broker/local-broker.ts'
+import {
+  isBrokerProcess,
+  logTail,
+  readBrokerState,
+  startLocalBroker,
+  stopLocalBroker
+} from '../../broker/local-broker.ts'
 import { KAFKA_VERSION, lagscaleHome } from '../../broker/paths.ts'
-import { SilentExit, usageError } from '../../errors.ts'
+import { SilentExit, UserError, usageError } from '../../errors.ts'
 import { type CliIo, writeLine } from '../io.ts'
 import { parseOutputFormat, toJson } from '../output.ts'
 
@@ -52,7 +58,9 @@ export function registerBrokerCommands(program: Command, io: CliIo): void {
         return
       }
       writeLine(io.stdout, '  press Ctrl-C to stop')
+      let stopping = false
       const stop = (): void => {
+        stopping = true
         writeLine(io.stdout, 'stopping the broker...')
         void broker.stop()
       }
@@ -61,7 +69,12 @@ export function registerBrokerCommands(program: Command, io: CliIo): void {
       const code = await broker.exited
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
-      writeLine(io.stdout, `broker stopped (exit code ${code})`)
+      if (!stopping) {
+        throw new UserError(
+          `the broker exited unexpectedly (${code}); see ${broker.logFile}:\n${logTail(broker.logFile, 10)}`
+        )
+      }
+      writeLine(io.stdout, 'broker stopped')
     })
 
   broker
