@@ -6,8 +6,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createBatchProducer, type RawMessage } from '../../src/kafka/batch-producer.ts'
-import { CONSUMER_FETCH_DEFAULTS, createConsumer, createProducer } from '../../src/kafka/clients.ts'
+import {
+  CONSUMER_FETCH_DEFAULTS,
+  createConsumer,
+  createProducer,
+  type RawConsumedMessage
+} from '../../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
+import { forEachMessage } from '../../src/kafka/message-loop.ts'
 import type { ProducerMode } from './options.ts'
 
 export type WorkerRole = 'produce' | 'consume' | 'fetch-only'
@@ -176,14 +182,14 @@ async function consume(): Promise<WorkerResult> {
       heartbeatInterval: 1000
     })
     const joinMs = performance.now() - started
-    for await (const message of stream) {
+    // The same loop as the console consumer (src/kafka/message-loop.ts).
+    await forEachMessage<RawConsumedMessage>(stream, (message) => {
       count++
       bytes += (message.value?.length ?? 0) + (message.key?.length ?? 0)
-      if (count >= records) break
-    }
+      return count >= records ? 'stop' : undefined
+    })
     const elapsedMs = performance.now() - started
     const cpuMs = cpuSince(cpu)
-    await stream.close().catch(() => {})
     if (count !== records) throw new Error(`the stream ended after ${count} of ${records} records`)
     return { event: 'result', records: count, bytes, elapsedMs, joinMs, cpuMs, processCpuMs: processCpuMs() }
   } finally {

@@ -1,4 +1,11 @@
-import { Admin, Consumer, type ConsumerOptions, Producer, type ProducerOptions } from '@platformatic/kafka'
+import {
+  Admin,
+  Consumer,
+  type ConsumerOptions,
+  type Message,
+  Producer,
+  type ProducerOptions
+} from '@platformatic/kafka'
 import { baseClientOptions } from './client-options.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { javaCompatiblePartitioner } from './partitioner.ts'
@@ -6,6 +13,7 @@ import { javaCompatiblePartitioner } from './partitioner.ts'
 /** Records as raw bytes end to end: what a user writes is what Java tools and kcat read. */
 export type RawProducer = Producer<Buffer, Buffer, string, Buffer>
 export type RawConsumer = Consumer<Buffer, Buffer, string, Buffer>
+export type RawConsumedMessage = Message<Buffer, Buffer, string, Buffer>
 
 const headerKeySerializer = (key?: string): Buffer | undefined => (key === undefined ? undefined : Buffer.from(key))
 const headerKeyDeserializer = (key?: Buffer): string => (key ? key.toString('utf8') : '')

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import { createConsumer } from './clients.ts'
+import { createConsumer, type RawConsumedMessage } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { type FormatterSettings, formatRecord } from './console-format.ts'
 import { toUserError } from './errors.ts'
+import { forEachMessage } from './message-loop.ts'
 import { requireTopic } from './topics.ts'
 
 export interface ConsoleConsumeOptions {
@@ -42,36 +44,26 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
       heartbeatInterval: 1000
     })
     options.onReady?.()
-    let idle: NodeJS.Timeout | undefined
-    const armIdle = (): void => {
-      if (options.timeoutMs === undefined) return
-      clearTimeout(idle)
-      idle = setTimeout(() => void stream.close(), options.timeoutMs)
-    }
-    const onAbort = (): void => void stream.close()
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    armIdle()
-    try {
-      for await (const message of stream) {
-        if (options.maxMessages !== undefined && printed >= options.maxMessages) break
+    const max = options.maxMessages
+    await forEachMessage<RawConsumedMessage>(
+      stream,
+      (message) => {
         const ok = options.output.write(formatRecord(message, options.settings))
         printed++
         if (commits) {
           // commit() commits offset + 1 and merges concurrent commits per partition.
-          const previous = pendingCommits.get(message.partition)
-          previous?.catch(() => {})
+          pendingCommits.get(message.partition)?.catch(() => {})
           pendingCommits.set(message.partition, message.commit() as Promise<void>)
         }
-        if (!ok) await new Promise((resolve) => options.output.once('drain', resolve))
-        if (options.maxMessages !== undefined && printed >= options.maxMessages) break
-        armIdle()
+        if (max !== undefined && printed >= max) return 'stop'
+        return ok ? undefined : once(options.output, 'drain')
+      },
+      {
+        ...(options.timeoutMs !== undefined ? { idleMs: options.timeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {})
       }
-    } finally {
-      clearTimeout(idle)
-      options.signal?.removeEventListener('abort', onAbort)
-    }
+    )
     await Promise.all(pendingCommits.values())
-    await stream.close().catch(() => {})
   } catch (err) {
     throw toUserError(err, `consume from ${options.topic}`)
   } finally {
