@@ -6,6 +6,7 @@ import { registerBrokerCommands } from './commands/broker.ts'
 import { registerConsumeCommand } from './commands/consume.ts'
 import { registerGroupsCommands } from './commands/groups.ts'
 import { registerProduceCommand } from './commands/produce.ts'
+import { registerProducerCommand } from './commands/producer.ts'
 import { registerTopicsCommands } from './commands/topics.ts'
 import { type CliIo, processIo } from './io.ts'
 
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
   registerProduceCommand(program, io)
   registerConsumeCommand(program, io)
   registerGroupsCommands(program, io)
+  registerProducerCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput({
