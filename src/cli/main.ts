@@ -4,6 +4,7 @@ import { SilentExit, UserError } from '../errors.ts'
 import { toUserError } from '../kafka/errors.ts'
 import { registerBrokerCommands } from './commands/broker.ts'
 import { registerConsumeCommand } from './commands/consume.ts'
+import { registerConsumerCommand } from './commands/consumer.ts'
 import { registerGroupsCommands } from './commands/groups.ts'
 import { registerProduceCommand } from './commands/produce.ts'
 import { registerProducerCommand } from './commands/producer.ts'
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
   registerTopicsCommands(program, io)
   registerProduceCommand(program, io)
   registerConsumeCommand(program, io)
+  registerConsumerCommand(program, io)
   registerGroupsCommands(program, io)
   registerProducerCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.

@@ -1,0 +1,112 @@
+import { z } from 'zod'
+import { usageError } from '../errors.ts'
+
+/** The seed's names (S18): topic `Topic_from_java`, group `group_id`, port 8081. */
+export const DEFAULT_TOPIC = 'Topic_from_java'
+export const DEFAULT_GROUP = 'group_id'
+export const DEFAULT_PORT = 8081
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+
+const topicName = z
+  .string()
+  .min(1)
+  .max(249)
+  .regex(/^[a-zA-Z0-9._-]+$/, "use only letters, digits, '.', '_' and '-'")
+  .refine((t) => t !== '.' && t !== '..', 'cannot be "." or ".."')
+
+/**
+ * Every setting of a consumer worker, validated once here and then passed down as it is:
+ * nothing below reads the environment.
+ */
+export const workerSettingsSchema = z
+  .object({
+    topic: topicName.default(DEFAULT_TOPIC),
+    group: z.string().trim().min(1).default(DEFAULT_GROUP),
+    /** HTTP port for health and metrics; 0 picks a free one. */
+    port: int(0, 65535).default(DEFAULT_PORT),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** The default handler sleeps value x workUnitMs per record (the seed: 1000). */
+    workUnitMs: int(0, 3_600_000).default(1000),
+    /** Largest value the default handler accepts; larger, negative or non-integer values are poison. */
+    maxWorkUnits: int(0, 1_000_000).default(3600),
+    /** Handler attempts per record before it goes to the dead-letter topic. */
+    maxAttempts: int(1, 100).default(3),
+    retryBackoffMs: int(0, 600_000).default(200),
+    retryBackoffMaxMs: int(0, 600_000).default(5000),
+    /** After SIGTERM, how long the current record may still run before it is abandoned (not committed). */
+    shutdownGraceMs: int(0, 600_000).default(20_000),
+    sessionTimeoutMs: int(1000, 600_000).default(10_000),
+    heartbeatIntervalMs: int(100, 60_000).default(1000),
+    /** How often the worker reads log-end offsets for its lag gauge. */
+    lagIntervalMs: int(100, 600_000).default(5000),
+    /** Dead-letter topic; default `<topic>.DLT`. */
+    dltTopic: topicName.optional(),
+    /** Path of a module whose default export (or `handle`) replaces the seed's handler. */
+    handler: z.string().min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  })
+  .refine((s) => s.heartbeatIntervalMs < s.sessionTimeoutMs, {
+    message: 'must be less than the session timeout',
+    path: ['heartbeatIntervalMs']
+  })
+  .transform((s) => ({ ...s, dltTopic: s.dltTopic ?? `${s.topic}.DLT` }))
+  .refine((s) => s.dltTopic !== s.topic, { message: 'must differ from the topic', path: ['dltTopic'] })
+
+export type WorkerSettingsInput = z.input<typeof workerSettingsSchema>
+export type WorkerSettings = z.output<typeof workerSettingsSchema>
+
+/** Flag (CLI spelling), environment variable, settings key. */
+export const SETTING_SOURCES = [
+  ['--topic', 'TOPIC', 'topic'],
+  ['--group', 'GROUP_ID', 'group'],
+  ['--port', 'PORT', 'port'],
+  ['--host', 'HOST', 'host'],
+  ['--work-unit-ms', 'WORK_UNIT_MS', 'workUnitMs'],
+  ['--max-work-units', 'MAX_WORK_UNITS', 'maxWorkUnits'],
+  ['--max-attempts', 'MAX_ATTEMPTS', 'maxAttempts'],
+  ['--retry-backoff-ms', 'RETRY_BACKOFF_MS', 'retryBackoffMs'],
+  ['--retry-backoff-max-ms', 'RETRY_BACKOFF_MAX_MS', 'retryBackoffMaxMs'],
+  ['--shutdown-grace-ms', 'SHUTDOWN_GRACE_MS', 'shutdownGraceMs'],
+  ['--session-timeout-ms', 'SESSION_TIMEOUT_MS', 'sessionTimeoutMs'],
+  ['--heartbeat-interval-ms', 'HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs'],
+  ['--lag-interval-ms', 'LAG_INTERVAL_MS', 'lagIntervalMs'],
+  ['--dlt-topic', 'DLT_TOPIC', 'dltTopic'],
+  ['--handler', 'CONSUMER_HANDLER', 'handler'],
+  ['--log-level', 'LOG_LEVEL', 'logLevel']
+] as const satisfies readonly (readonly [string, string, keyof WorkerSettingsInput])[]
+
+export type SettingKey = (typeof SETTING_SOURCES)[number][2]
+
+/** Validates settings; a bad one is a usage error (exit 2) naming the flag and env variable. */
+export function parseWorkerSettings(input: WorkerSettingsInput): WorkerSettings {
+  const result = workerSettingsSchema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const key = String(issue.path[0] ?? '')
+  const source = SETTING_SOURCES.find(([, , k]) => k === key)
+  const name = source ? `${source[0]} (env ${source[1]})` : key
+  const got = key in input ? `; got ${JSON.stringify((input as Record<string, unknown>)[key])}` : ''
+  throw usageError(`${name}: ${issue.message}${got}`)
+}
+
+/**
+ * Flags first, then the environment, then the defaults. Empty environment variables
+ * count as unset (`export PORT=` means no port).
+ */
+export function resolveWorkerSettings(
+  flags: Partial<Record<SettingKey, string | undefined>>,
+  env: NodeJS.ProcessEnv = process.env
+): WorkerSettings {
+  const input: Record<string, string> = {}
+  for (const [, envName, key] of SETTING_SOURCES) {
+    const value = flags[key] ?? (env[envName]?.trim() ? env[envName] : undefined)
+    if (value !== undefined) input[key] = value
+  }
+  return parseWorkerSettings(input as WorkerSettingsInput)
+}

@@ -1,0 +1,467 @@
+import { EventEmitter } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import { createConsumer, createProducer, type RawConsumedMessage, type RawConsumer } from '../kafka/clients.ts'
+import type { ConnectionConfig } from '../kafka/connection-config.ts'
+import { toUserError } from '../kafka/errors.ts'
+import { createLogger, type Logger } from '../log.ts'
+import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
+import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
+import { type RecordHandler, seedHandler } from './handler.ts'
+import { buildHttpServer } from './http.ts'
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
+import { isPoison } from './poison.ts'
+import { toWorkerRecord, type WorkerRecord } from './record.ts'
+
+export type CreateWorkerOptions = WorkerSettingsInput & {
+  connection: ConnectionConfig
+  /** Default: the seed's handler (sleep value x workUnitMs). */
+  handle?: RecordHandler
+  logger?: Logger
+}
+
+export type RecordOutcome = 'ok' | 'dead-lettered' | 'abandoned' | 'skipped'
+
+export interface StopReport {
+  reason: string
+  /** From stop() to everything closed (group left). */
+  stopMs: number
+  /** Whether a record was still running when the grace period ended (it was not committed). */
+  abandoned: boolean
+}
+
+export interface WorkerEvents {
+  /** A rebalance gave this worker these partitions (possibly none). */
+  assigned: [partitions: number[]]
+  /** A record is finished and its offset committed (ok / dead-lettered). */
+  processed: [record: WorkerRecord, outcome: 'ok' | 'dead-lettered']
+  stopped: [report: StopReport]
+}
+
+interface Session {
+  id: number
+  consumer: RawConsumer
+  stream: Awaited<ReturnType<RawConsumer['consume']>> | undefined
+  lost: boolean
+}
+
+const COMMIT_TIMEOUT_MS = 30_000
+const RESTART_BACKOFF_MAX_MS = 30_000
+
+/**
+ * A consumer worker: one member of `group` on `topic` that hands each record to
+ * `handle`, one at a time (so each partition's records run in order), and commits a
+ * record's offset only after the handler finished (at-least-once). Records the handler
+ * cannot process go to the dead-letter topic. Health and metrics over HTTP.
+ */
+export function createWorker(options: CreateWorkerOptions): Worker {
+  return new Worker(options)
+}
+
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly settings: WorkerSettings
+  readonly metrics: WorkerMetrics
+  readonly log: Logger
+  readonly #connection: ConnectionConfig
+  readonly #handle: RecordHandler
+  #http: FastifyInstance | undefined
+  #producer: ReturnType<typeof createProducer> | undefined
+  #dltPartitions = 1
+  #session: Session | undefined
+  #sessionCount = 0
+  #restartDelayMs = 1000
+  #restartTimer: NodeJS.Timeout | undefined
+  #lagTimer: NodeJS.Timeout | undefined
+  #member = false
+  #assignment: number[] = []
+  /** Last offset this worker finished per partition, while it keeps owning the partition. */
+  readonly #lastDone = new Map<number, bigint>()
+  readonly #queue: { session: Session; message: RawConsumedMessage }[] = []
+  #pumping = false
+  #current: Promise<RecordOutcome> | undefined
+  #currentAbort: AbortController | undefined
+  #abandoned = false
+  #started = false
+  #stopping: Promise<StopReport> | undefined
+  #resolveDone!: (report: StopReport) => void
+  /** Resolves once the worker has stopped (stop() or a fatal error at start). */
+  readonly done: Promise<StopReport>
+
+  constructor(options: CreateWorkerOptions) {
+    super()
+    const { connection, handle, logger, ...settings } = options
+    this.settings = parseWorkerSettings(settings)
+    this.#connection = connection
+    this.#handle = handle ?? seedHandler
+    this.log = logger ?? createLogger({ name: 'lagscale-consumer', level: this.settings.logLevel })
+    this.metrics = createWorkerMetrics({ group: this.settings.group, topic: this.settings.topic })
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve
+    })
+  }
+
+  /** The HTTP port (after start). */
+  get port(): number {
+    return (this.#http?.server.address() as AddressInfo | null)?.port ?? 0
+  }
+
+  /** A live member of the group, consuming. */
+  healthy(): boolean {
+    return this.#member && !this.#stopping && this.#session !== undefined && !this.#session.lost
+  }
+
+  get assignment(): number[] {
+    return [...this.#assignment]
+  }
+
+  /**
+   * Checks the topic, prepares the dead-letter topic, starts HTTP and joins the group.
+   * Resolves once the consumer stream is open; errors here (unknown topic, bad
+   * credentials, port in use) reject with a UserError.
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error('worker already started')
+    this.#started = true
+    const s = this.settings
+    try {
+      this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic)
+      this.#producer = createProducer(this.#connection)
+      this.#http = buildHttpServer({ healthy: () => this.healthy(), registry: this.metrics.registry })
+      try {
+        await this.#http.listen({ port: s.port, host: s.host })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw toUserError(
+          new Error(code === 'EADDRINUSE' ? `port ${s.port} is already in use` : (err as Error).message),
+          'start HTTP server'
+        )
+      }
+      await this.#openSession()
+    } catch (err) {
+      await this.#closeAll()
+      const report = { reason: 'start failed', stopMs: 0, abandoned: false }
+      this.#resolveDone(report)
+      throw err
+    }
+    this.#lagTimer = setInterval(() => void this.#updateLag(), s.lagIntervalMs)
+    this.#lagTimer.unref()
+    this.log.info(
+      { event: 'started', topic: s.topic, group: s.group, port: this.port, dltTopic: s.dltTopic },
+      `consumer worker started: topic ${s.topic}, group ${s.group}, http :${this.port}`
+    )
+  }
+
+  /**
+   * Stops fetching, lets the current record finish (up to shutdownGraceMs; after that it
+   * is abandoned and not committed), then closes the consumer, which leaves the group at
+   * once so its partitions move to other members without waiting for a session timeout.
+   */
+  stop(reason = 'stop'): Promise<StopReport> {
+    this.#stopping ??= this.#stop(reason)
+    return this.#stopping
+  }
+
+  async #stop(reason: string): Promise<StopReport> {
+    const started = performance.now()
+    this.log.info({ event: 'stopping', reason, busy: this.#current !== undefined }, `stopping (${reason})`)
+    this.#session?.stream?.pause()
+    clearTimeout(this.#restartTimer)
+    clearInterval(this.#lagTimer)
+    const current = this.#current
+    let abandoned = false
+    if (current) {
+      let timer: NodeJS.Timeout | undefined
+      const graceOver = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.settings.shutdownGraceMs)
+      })
+      const first = await Promise.race([current, graceOver])
+      clearTimeout(timer)
+      if (first === 'timeout') {
+        abandoned = true
+        this.#abandoned = true
+        this.#currentAbort?.abort(new Error('shutdown grace period over'))
+        this.log.warn(
+          { event: 'abandoned', graceMs: this.settings.shutdownGraceMs },
+          'shutdown grace period over: the current record is abandoned, not committed; another member will redo it'
+        )
+      }
+    }
+    await this.#closeAll()
+    const report: StopReport = { reason, stopMs: Math.round(performance.now() - started), abandoned }
+    this.log.info({ event: 'stopped', ...report }, `stopped in ${report.stopMs} ms`)
+    this.emit('stopped', report)
+    this.#resolveDone(report)
+    return report
+  }
+
+  async #closeAll(): Promise<void> {
+    clearInterval(this.#lagTimer)
+    clearTimeout(this.#restartTimer)
+    const session = this.#session
+    this.#session = undefined
+    if (session) await this.#closeSession(session)
+    this.#setMember(false)
+    this.#setAssignment([])
+    await this.#producer?.close().catch(() => {})
+    await this.#http?.close().catch(() => {})
+  }
+
+  async #closeSession(session: Session): Promise<void> {
+    session.lost = true
+    // close(true) closes the stream (flushing queued commits) and sends LeaveGroup.
+    await session.consumer.close(true).catch((err: unknown) => {
+      this.log.warn({ event: 'close-error', err: toUserError(err).message }, 'closing the consumer failed')
+    })
+  }
+
+  async #openSession(): Promise<void> {
+    const s = this.settings
+    const consumer = createConsumer(this.#connection, s.group, {
+      autocommit: false,
+      maxWaitTime: 500,
+      highWaterMark: 16
+    })
+    const session: Session = { id: ++this.#sessionCount, consumer, stream: undefined, lost: false }
+    this.#session = session
+    consumer.on('consumer:group:join', (payload) => {
+      if (session !== this.#session) return
+      this.#restartDelayMs = 1000
+      this.#setMember(true)
+      const partitions = (payload.assignments ?? [])
+        .filter((a) => a.topic === s.topic)
+        .flatMap((a) => a.partitions)
+        .sort((a, b) => a - b)
+      this.#setAssignment(partitions)
+      this.log.info(
+        { event: 'assigned', partitions, generationId: payload.generationId, memberId: payload.memberId },
+        `assigned partitions [${partitions.join(', ')}]`
+      )
+      this.emit('assigned', partitions)
+    })
+    consumer.on('consumer:group:leave', () => {
+      if (session !== this.#session) return
+      this.#setMember(false)
+      this.#setAssignment([])
+    })
+    consumer.on('consumer:group:rebalance', () => {
+      if (session === this.#session) this.log.info({ event: 'rebalance' }, 'group is rebalancing')
+    })
+    try {
+      session.stream = await consumer.consume({
+        topics: [s.topic],
+        mode: 'committed',
+        fallbackMode: 'earliest',
+        sessionTimeout: s.sessionTimeoutMs,
+        heartbeatInterval: s.heartbeatIntervalMs,
+        rebalanceTimeout: Math.max(s.sessionTimeoutMs, 30_000)
+      })
+    } catch (err) {
+      await consumer.close(true).catch(() => {})
+      if (this.#session === session) this.#session = undefined
+      throw toUserError(err, `consume from ${s.topic}`)
+    }
+    const stream = session.stream
+    stream.on('data', (message: RawConsumedMessage) => {
+      this.#queue.push({ session, message })
+      stream.pause()
+      void this.#pump()
+    })
+    const lost = (err?: unknown): void => this.#sessionLost(session, err)
+    stream.once('error', lost)
+    stream.once('close', () => lost())
+  }
+
+  /** The stream died under us (e.g. a commit hit a fenced generation): start a fresh member after a backoff. */
+  #sessionLost(session: Session, err?: unknown): void {
+    if (session.lost || session !== this.#session || this.#stopping) return
+    session.lost = true
+    this.#setMember(false)
+    this.#setAssignment([])
+    const delay = this.#restartDelayMs
+    this.#restartDelayMs = Math.min(delay * 2, RESTART_BACKOFF_MAX_MS)
+    this.log.warn(
+      { event: 'session-lost', err: err ? toUserError(err).message : 'stream closed', restartInMs: delay },
+      'consumer stream ended unexpectedly; rejoining the group'
+    )
+    void this.#closeSession(session)
+    this.#restartTimer = setTimeout(() => {
+      if (this.#stopping) return
+      this.#openSession().catch((e: unknown) => this.#sessionLost(this.#session ?? session, e))
+    }, delay)
+  }
+
+  #setMember(member: boolean): void {
+    this.#member = member
+    this.metrics.member.set(member ? 1 : 0)
+  }
+
+  #setAssignment(partitions: number[]): void {
+    const kept = new Set(partitions)
+    for (const p of this.#assignment) {
+      if (!kept.has(p)) {
+        this.metrics.assigned.remove({ topic: this.settings.topic, partition: String(p) })
+        this.metrics.lag.remove({ topic: this.settings.topic, partition: String(p) })
+      }
+    }
+    // Progress on a partition we lost is someone else's now; forget it, so if it comes back we take what we get.
+    for (const p of [...this.#lastDone.keys()]) if (!kept.has(p)) this.#lastDone.delete(p)
+    for (const p of partitions) this.metrics.assigned.set({ topic: this.settings.topic, partition: String(p) }, 1)
+    this.#assignment = partitions
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return
+    this.#pumping = true
+    try {
+      for (let item = this.#queue.shift(); item && !this.#stopping; item = this.#queue.shift()) {
+        const { session, message } = item
+        if (session !== this.#session || session.lost) continue
+        // Buffered records of partitions a rebalance took away, or that a rejoin fetched again.
+        if (!this.#assignment.includes(message.partition)) continue
+        const last = this.#lastDone.get(message.partition)
+        if (last !== undefined && message.offset <= last) continue
+        this.#current = this.#process(session, message)
+        try {
+          await this.#current
+        } finally {
+          this.#current = undefined
+        }
+      }
+    } finally {
+      this.#pumping = false
+    }
+    const session = this.#session
+    if (!this.#stopping && session?.stream && !session.lost && this.#queue.length === 0) session.stream.resume()
+  }
+
+  async #process(session: Session, message: RawConsumedMessage): Promise<RecordOutcome> {
+    const s = this.settings
+    const record = toWorkerRecord(message)
+    const started = performance.now()
+    const abort = new AbortController()
+    this.#currentAbort = abort
+    const where = { partition: record.partition, offset: String(record.offset) }
+    let outcome: 'ok' | 'dead-lettered' | undefined
+    for (let attempt = 1; outcome === undefined; attempt++) {
+      try {
+        await this.#handle(record, { signal: abort.signal, attempt, log: this.log, settings: s })
+        outcome = 'ok'
+      } catch (err) {
+        if (abort.signal.aborted || this.#abandoned) return 'abandoned'
+        const poison = isPoison(err)
+        const reason = err instanceof Error ? err.message : String(err)
+        if (poison || attempt >= s.maxAttempts) {
+          const kind: DeadLetterKind = poison ? 'poison' : 'handler-error'
+          if (!(await this.#deadLetter(record, { reason, kind, attempts: attempt }, abort.signal))) return 'abandoned'
+          outcome = 'dead-lettered'
+          break
+        }
+        const backoff = Math.min(s.retryBackoffMs * 2 ** (attempt - 1), s.retryBackoffMaxMs)
+        this.metrics.retries.inc()
+        this.log.warn(
+          { event: 'retry', ...where, attempt, err: reason, backoffMs: backoff },
+          `handler failed (attempt ${attempt}/${s.maxAttempts}): ${reason}`
+        )
+        try {
+          await sleep(backoff, undefined, { signal: abort.signal })
+        } catch {
+          return 'abandoned'
+        }
+      }
+    }
+    if (this.#abandoned || session.lost) return 'abandoned'
+    try {
+      await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, 'commit timed out')
+    } catch (err) {
+      // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
+      this.log.warn(
+        { event: 'commit-failed', ...where, err: toUserError(err).message },
+        'commit failed; the record will be redone'
+      )
+      return 'abandoned'
+    }
+    this.#lastDone.set(record.partition, record.offset)
+    const outcomeLabel = outcome === 'ok' ? 'ok' : 'dead_lettered'
+    this.metrics.processed.inc({ outcome: outcomeLabel })
+    this.metrics.processingSeconds.observe({ outcome: outcomeLabel }, (performance.now() - started) / 1000)
+    this.emit('processed', record, outcome)
+    return outcome
+  }
+
+  /** Sends the record to the DLT, retrying until it is stored or the worker gives the record up. */
+  async #deadLetter(
+    record: WorkerRecord,
+    info: { reason: string; kind: DeadLetterKind; attempts: number },
+    signal: AbortSignal
+  ): Promise<boolean> {
+    const s = this.settings
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sendToDeadLetter(this.#producer!, s.dltTopic, this.#dltPartitions, record, {
+          ...info,
+          group: s.group,
+          now: Date.now()
+        })
+        this.log.warn(
+          {
+            event: 'dead-lettered',
+            partition: record.partition,
+            offset: String(record.offset),
+            dltTopic: s.dltTopic,
+            ...info
+          },
+          `record sent to ${s.dltTopic}: ${info.reason}`
+        )
+        return true
+      } catch (err) {
+        const backoff = Math.min(1000 * attempt, 10_000)
+        this.log.error(
+          { event: 'dlt-failed', err: toUserError(err).message, backoffMs: backoff },
+          'cannot write to the dead-letter topic; retrying'
+        )
+        try {
+          await sleep(backoff, undefined, { signal })
+        } catch {
+          return false
+        }
+      }
+    }
+  }
+
+  /** Per-partition lag as this worker sees it: log-end offset minus its position. */
+  async #updateLag(): Promise<void> {
+    const session = this.#session
+    const partitions = this.#assignment
+    if (!session || session.lost || partitions.length === 0) return
+    const topic = this.settings.topic
+    try {
+      const ends = (await session.consumer.listOffsets({ topics: [topic] })).get(topic) ?? []
+      const unknown = partitions.filter((p) => !this.#lastDone.has(p))
+      const committed =
+        unknown.length > 0
+          ? ((await session.consumer.listCommittedOffsets({ topics: [{ topic, partitions: unknown }] })).get(topic) ??
+            [])
+          : []
+      for (const p of partitions) {
+        const end = ends[p]
+        if (end === undefined) continue
+        const last = this.#lastDone.get(p)
+        const position = last !== undefined ? last + 1n : (committed[p] ?? -1n)
+        // No committed offset yet: with auto.offset.reset=earliest the whole log is lag (from offset 0 here).
+        const lag = end - (position >= 0n ? position : 0n)
+        this.metrics.lag.set({ topic, partition: String(p) }, Number(lag > 0n ? lag : 0n))
+      }
+    } catch (err) {
+      this.log.debug({ event: 'lag-error', err: toUserError(err).message }, 'cannot read offsets for the lag gauge')
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
