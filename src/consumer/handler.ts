@@ -31,9 +31,9 @@ export type RecordHandler = (record: WorkerRecord, context: HandlerContext) => P
 export const seedHandler: RecordHandler = async (record, { signal, log, settings }) => {
   const units = parseWorkUnits(record.value, settings.maxWorkUnits)
   const fields = { key: record.key, value: record.value, partition: record.partition, offset: String(record.offset) }
-  log.info({ event: 'START', time: new Date().toISOString(), ...fields }, 'START')
+  log.info({ event: 'START', ...fields }, 'START')
   await sleep(units * settings.workUnitMs, undefined, { signal })
-  log.info({ event: 'END', time: new Date().toISOString(), ...fields }, 'END')
+  log.info({ event: 'END', ...fields }, 'END')
 }
 
 /** Loads a handler module: its default export or its export named `handle`, a function. */

@@ -91,7 +91,8 @@ function capturingLogger(): { logger: pino.Logger; lines: LogLine[] } {
       done()
     }
   })
-  return { logger: pino({ level: 'info' }, stream), lines }
+  // The same ISO timestamps as src/log.ts createLogger.
+  return { logger: pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, stream), lines }
 }
 
 /** `lagscale consumer` as a process; its JSON log lines are parsed as they arrive. */
