@@ -9,9 +9,8 @@
  * Everything runs one after the other (the machine has 2 cores, the broker needs one),
  * each client in a process of its own, and the order flips every round.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, freemem, loadavg, release, totalmem } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Admin } from '@platformatic/kafka'
@@ -22,6 +21,7 @@ import { logEndOffsets } from '../src/kafka/groups.ts'
 import { createTopic } from '../src/kafka/topics.ts'
 import { type BenchBroker, startBenchBroker } from './lib/broker.ts'
 import { consumerPerfTest, producerPerfTest } from './lib/kafka-perf.ts'
+import { describeCode, describeMachine } from './lib/machine.ts'
 import { type BenchOptions, parseBenchOptions, usage } from './lib/options.ts'
 import type { WorkerConfig, WorkerProgress, WorkerResult, WorkerRole } from './lib/our-client.ts'
 import { killChildren, processCpuMs, runProcess } from './lib/processes.ts'
@@ -365,27 +365,6 @@ function describeProducer(options: BenchOptions): string {
   return options.producer === 'batch'
     ? `createBatchProducer (src/kafka/batch-producer.ts): ${options.lanes} lane(s) = ${options.lanes} idempotent producer(s) from createProducer, batchSize ${options.batchSize}, linger ${options.lingerMs} ms; acks=all`
     : `producer.asStream({ batchSize: 2000, batchTime: 5${options.streamHighWaterMark === undefined ? '' : `, highWaterMark: ${options.streamHighWaterMark}`} }) as console-producer.ts; acks=all, idempotent`
-}
-
-/** The commit measured, and whether the work tree had changes on top of it. */
-function describeCode(): { commit: string; uncommittedChanges: boolean } {
-  const git = (args: string[]): string => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim() ?? ''
-  return { commit: git(['rev-parse', 'HEAD']) || 'unknown', uncommittedChanges: git(['status', '--porcelain']) !== '' }
-}
-
-function describeMachine() {
-  const list = cpus()
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8' })
-  return {
-    cpus: list.length,
-    cpuModel: list[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round(totalmem() / 1024 ** 3),
-    freeMemoryGb: Math.round(freemem() / 1024 ** 3),
-    os: `${process.platform} ${release()}`,
-    node: process.version,
-    java: (java.stderr || java.stdout || '').split('\n')[0]?.trim() ?? 'unknown',
-    loadAverageStart: loadavg().map((l) => Number(l.toFixed(2)))
-  }
 }
 
 process.exit(await main())

@@ -87,6 +87,26 @@ export function runProcess(command: string, args: string[], options: RunOptions)
   })
 }
 
+/**
+ * Starts a long-running process (a server) in its own process group, registered so
+ * killChildren() ends it on an error or Ctrl-C. The caller reads its output and stops it.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdio?: ('ignore' | 'pipe' | number)[] } = {}
+): ChildProcess {
+  const child = spawn(command, args, {
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    ...(options.env ? { env: options.env } : {})
+  })
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  child.once('error', () => live.delete(child))
+  return child
+}
+
 /** Ends every child still running (and what it started): for errors and Ctrl-C. */
 export function killChildren(): void {
   for (const child of live) killGroup(child)
