@@ -238,6 +238,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         `assigned partitions [${partitions.join(', ')}]`
       )
       this.emit('assigned', partitions)
+      void this.#pinStartOffsets(session, partitions, payload.generationId)
     })
     consumer.on('consumer:group:leave', () => {
       if (session !== this.#session) return
@@ -270,6 +271,36 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const lost = (err?: unknown): void => this.#sessionLost(session, err)
     stream.once('error', lost)
     stream.once('close', () => lost())
+  }
+
+  /**
+   * Commits the log-start offset of every assigned partition that has no committed
+   * offset yet (what auto.offset.reset=earliest means anyway). Why: @platformatic/kafka's
+   * message stream keeps its own fetch position per partition and, on a rejoin, only
+   * replaces it with a *committed* offset. A partition this worker fetched from, lost
+   * before committing anything, and got back would otherwise resume at the old fetch
+   * position and skip the records in between: lost work. With a commit in place the
+   * stream always restarts at the group's real position.
+   */
+  async #pinStartOffsets(session: Session, partitions: number[], generationId: number | undefined): Promise<void> {
+    const topic = this.settings.topic
+    if (partitions.length === 0) return
+    try {
+      const committed = await session.consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })
+      const offsets = committed.get(topic) ?? []
+      const missing = partitions.filter((p) => (offsets[p] ?? -1n) < 0n)
+      if (missing.length === 0) return
+      const earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
+      // A newer rebalance may have moved these partitions on: only the current owner commits.
+      if (session !== this.#session || session.consumer.generationId !== generationId) return
+      await session.consumer.commit({
+        offsets: missing.map((partition) => ({ topic, partition, offset: earliest[partition] ?? 0n, leaderEpoch: -1 }))
+      })
+      this.log.debug({ event: 'start-offsets', partitions: missing }, 'committed start offsets')
+    } catch (err) {
+      // Not fatal: the next rebalance tries again; until then the stream starts at earliest anyway.
+      this.log.warn({ event: 'start-offsets-failed', err: toUserError(err).message }, 'could not commit start offsets')
+    }
   }
 
   /** The stream died under us (e.g. a commit hit a fenced generation): start a fresh member after a backoff. */

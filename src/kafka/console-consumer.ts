@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
+import { UserError } from '../errors.ts'
 import { createConsumer, type RawConsumedMessage } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { type FormatterSettings, formatRecord } from './console-format.ts'
@@ -45,7 +46,7 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
     })
     options.onReady?.()
     const max = options.maxMessages
-    await forEachMessage<RawConsumedMessage>(
+    const end = await forEachMessage<RawConsumedMessage>(
       stream,
       (message) => {
         const ok = options.output.write(formatRecord(message, options.settings))
@@ -64,6 +65,9 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
       }
     )
     await Promise.all(pendingCommits.values())
+    // The client closed the stream under us (it only does so on errors it could not recover from):
+    // say so rather than exit 0 as if every record had been read.
+    if (end === 'ended') throw new UserError(`the consumer stream ended unexpectedly after ${printed} record(s)`)
   } catch (err) {
     throw toUserError(err, `consume from ${options.topic}`)
   } finally {

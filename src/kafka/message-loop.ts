@@ -10,6 +10,9 @@ export interface MessageLoopOptions {
   signal?: AbortSignal
 }
 
+/** Why the loop ended: the handler said stop, nothing came for idleMs, the signal aborted, or the stream ended by itself. */
+export type LoopEnd = 'stopped' | 'idle' | 'aborted' | 'ended'
+
 interface ClosableStream extends Readable {
   close(): Promise<void>
 }
@@ -27,14 +30,14 @@ export function forEachMessage<M>(
   stream: ClosableStream,
   handle: (message: M) => HandlerResult,
   options: MessageLoopOptions = {}
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+): Promise<LoopEnd> {
+  return new Promise<LoopEnd>((resolve, reject) => {
     let done = false
     let failure: unknown
     let lastMessageAt = Date.now()
     let idleTimer: NodeJS.Timeout | undefined
 
-    const finish = (err?: unknown): void => {
+    const finish = (why: LoopEnd, err?: unknown): void => {
       if (done) return
       done = true
       failure = err
@@ -44,14 +47,14 @@ export function forEachMessage<M>(
       stream
         .close()
         .catch(() => {})
-        .then(() => (failure === undefined ? resolve() : reject(failure)))
+        .then(() => (failure === undefined ? resolve(why) : reject(failure)))
     }
-    const onAbort = (): void => finish()
+    const onAbort = (): void => finish('aborted')
     // One timer per idle period rather than one per message: re-armed lazily with what is left.
     const checkIdle = (): void => {
       const idleFor = Date.now() - lastMessageAt
       if (options.idleMs === undefined) return
-      if (idleFor >= options.idleMs) finish()
+      if (idleFor >= options.idleMs) finish('idle')
       else idleTimer = setTimeout(checkIdle, options.idleMs - idleFor)
     }
     const onData = (message: M): void => {
@@ -61,29 +64,29 @@ export function forEachMessage<M>(
       try {
         result = handle(message)
       } catch (err) {
-        finish(err)
+        finish('stopped', err)
         return
       }
-      if (result === 'stop') finish()
+      if (result === 'stop') finish('stopped')
       else if (result !== undefined) {
         stream.pause()
         result.then(
           () => {
             if (!done) stream.resume()
           },
-          (err: unknown) => finish(err)
+          (err: unknown) => finish('stopped', err)
         )
       }
     }
 
     if (options.signal?.aborted) {
-      finish()
+      finish('aborted')
       return
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    stream.once('error', (err) => finish(err))
-    stream.once('end', () => finish())
-    stream.once('close', () => finish())
+    stream.once('error', (err) => finish('ended', err))
+    stream.once('end', () => finish('ended'))
+    stream.once('close', () => finish('ended'))
     stream.on('data', onData)
     if (options.idleMs !== undefined) idleTimer = setTimeout(checkIdle, options.idleMs)
   })

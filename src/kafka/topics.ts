@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka'
 import { UserError, usageError } from '../errors.ts'
 import { createAdmin } from './clients.ts'
@@ -62,10 +63,20 @@ export async function createTopic(
       replicas: options.replicationFactor,
       configs: options.configs ?? []
     })
+    // CreateTopics returns once the controller has the topic; the broker's metadata
+    // cache follows a moment later. Return only when clients can see it, so that a
+    // describe, produce or consume right after creation does not say it is missing.
+    const deadline = Date.now() + TOPIC_VISIBLE_TIMEOUT_MS
+    while (!(await topicExists(admin, options.topic))) {
+      if (Date.now() > deadline) throw new UserError(`topic ${options.topic} was created but is not visible yet`)
+      await sleep(50)
+    }
   } catch (err) {
     throw toUserError(err, `create topic ${options.topic}`)
   }
 }
+
+const TOPIC_VISIBLE_TIMEOUT_MS = 10_000
 
 export async function listTopics(admin: Admin, includeInternal = false): Promise<string[]> {
   try {

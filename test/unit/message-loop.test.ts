@@ -24,10 +24,11 @@ describe('forEachMessage', () => {
   test('delivers every message in order until the stream ends, then closes it', async () => {
     const seen: number[] = []
     const stream = fakeStream([1, 2, 3, 4, 5])
-    await forEachMessage<number>(stream, (m) => {
+    const end = await forEachMessage<number>(stream, (m) => {
       seen.push(m)
       return undefined
     })
+    assert.equal(end, 'ended', 'the stream ended by itself')
     assert.deepEqual(seen, [1, 2, 3, 4, 5])
     assert.equal(stream.destroyed, true)
   })
@@ -35,10 +36,11 @@ describe('forEachMessage', () => {
   test("'stop' ends the loop at once; no message after it is handled", async () => {
     const seen: number[] = []
     const stream = fakeStream([1, 2, 3, 4, 5], { end: false })
-    await forEachMessage<number>(stream, (m) => {
+    const end = await forEachMessage<number>(stream, (m) => {
       seen.push(m)
       return m === 3 ? 'stop' : undefined
     })
+    assert.equal(end, 'stopped')
     assert.deepEqual(seen, [1, 2, 3])
     assert.equal(stream.destroyed, true)
   })
@@ -75,7 +77,7 @@ describe('forEachMessage', () => {
     const stream = fakeStream([1], { end: false })
     const started = Date.now()
     let count = 0
-    await forEachMessage<number>(
+    const end = await forEachMessage<number>(
       stream,
       () => {
         count++
@@ -83,6 +85,7 @@ describe('forEachMessage', () => {
       },
       { idleMs: 100 }
     )
+    assert.equal(end, 'idle')
     assert.equal(count, 1)
     assert.ok(Date.now() - started >= 95, 'waited for the idle period')
     assert.equal(stream.destroyed, true)
@@ -93,7 +96,7 @@ describe('forEachMessage', () => {
     const stream = fakeStream([], { end: false })
     const loop = forEachMessage<number>(stream, () => undefined, { signal: controller.signal })
     controller.abort()
-    await loop
+    assert.equal(await loop, 'aborted')
     assert.equal(stream.destroyed, true)
     const already = fakeStream([1, 2], { end: false })
     let handled = 0

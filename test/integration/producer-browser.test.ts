@@ -1,0 +1,298 @@
+/**
+ * The "Send Message" page in a real browser (Debian's chromium, driven by playwright-core):
+ * the seed's user types a number, clicks Submit, and the records reach a running consumer
+ * worker. Both paths: with JavaScript (the answer appears under the form) and without
+ * (the form post shows the plain answer).
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { after, before, describe, test } from 'node:test'
+import pino from 'pino'
+import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core'
+import { createWorker, type Worker } from '../../src/consumer/worker.ts'
+import { createAdmin } from '../../src/kafka/clients.ts'
+import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
+import { logEndOffsets } from '../../src/kafka/groups.ts'
+import { producerConfig } from '../../src/producer/config.ts'
+import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts'
+import { runCli, uniqueName } from '../support/cli.ts'
+import { freshTopic } from '../support/kafka.ts'
+import { testEnv } from '../support/test-env.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync'
+]
+const PARTITIONS = 2
+
+type LogLine = Record<string, unknown> & { event?: string; msg?: string }
+
+const connection = (): ConnectionConfig =>
+  resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {}, clientId: 'producer-browser-test' })
+
+/** JSON log lines as they arrive; `until` resolves on the line that makes a condition true (no polling). */
+class LogBook {
+  readonly lines: LogLine[] = []
+  readonly #waiters = new Set<() => void>()
+
+  push(line: LogLine): void {
+    this.lines.push(line)
+    for (const w of [...this.#waiters]) w()
+  }
+
+  events(event: string): LogLine[] {
+    return this.lines.filter((l) => l.event === event)
+  }
+
+  until<T>(what: string, check: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        const value = check()
+        if (value === undefined || value === false) return false
+        this.#waiters.delete(waiter)
+        clearTimeout(timer)
+        resolve(value)
+        return true
+      }
+      const waiter = (): void => void attempt()
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
+      }, timeoutMs)
+      this.#waiters.add(waiter)
+      attempt()
+    })
+  }
+}
+
+function capturingLogger(book: LogBook): pino.Logger {
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) book.push(JSON.parse(l) as LogLine)
+      done()
+    }
+  })
+  return pino({ level: 'info' }, stream)
+}
+
+/** Log-end offset of each partition of `topic`. */
+async function endOffsets(topic: string): Promise<bigint[]> {
+  const admin = createAdmin(connection())
+  try {
+    const partitions = Array.from({ length: PARTITIONS }, (_, p) => p)
+    const ends = await logEndOffsets(admin, new Map([[topic, partitions]]))
+    return partitions.map((p) => ends.get(`${topic}:${p}`) ?? -1n)
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+interface TopicRecord {
+  /** partition:offset */
+  key: string
+  value: string
+}
+
+/** The records between two snapshots of the log-end offsets, read back from the topic with `lagscale consume`. */
+async function recordsBetween(topic: string, before: bigint[], afterEnds: bigint[]): Promise<TopicRecord[]> {
+  const total = afterEnds.reduce((a, b) => a + b, 0n)
+  const r = await runCli([
+    'consume',
+    '--bootstrap-server',
+    testEnv().bootstrap,
+    '--topic',
+    topic,
+    '--from-beginning',
+    '--max-messages',
+    String(total),
+    '--timeout-ms',
+    '20000',
+    '--property',
+    'print.partition=true',
+    '--property',
+    'print.offset=true'
+  ])
+  assert.equal(r.code, 0, r.stderr)
+  const all = r.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const m = /^Partition:(\d+)\tOffset:(\d+)\t(.*)$/.exec(line)
+      assert.ok(m, `a consumed line: ${JSON.stringify(line)}`)
+      return { partition: Number(m[1]), offset: BigInt(m[2]!), value: m[3]! }
+    })
+  assert.equal(BigInt(all.length), total, 'the whole topic was read')
+  return all
+    .filter((x) => x.offset >= before[x.partition]! && x.offset < afterEnds[x.partition]!)
+    .map((x) => ({ key: `${x.partition}:${x.offset}`, value: x.value }))
+    .sort((a, b) => a.key.localeCompare(b.key))
+}
+
+const lineKey = (l: LogLine): string => `${l['partition']}:${l['offset']}`
+
+describe('the Send Message page in chromium', () => {
+  const book = new LogBook()
+  let topic = ''
+  let app: ProducerApp | undefined
+  let worker: Worker | undefined
+  let server: BrowserServer | undefined
+  let browser: Browser | undefined
+  let browserPid: number | undefined
+
+  before(async () => {
+    const version = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' })
+    assert.equal(
+      version.status,
+      0,
+      `this test drives Debian's chromium at ${CHROMIUM} (apt-get install chromium): ${version.error?.message ?? version.stderr}`
+    )
+    topic = await freshTopic('browser', PARTITIONS)
+    app = await startProducerApp(producerConfig({ connection: connection(), topic, port: 0, host: '127.0.0.1' }), {
+      logger: pino({ level: 'silent' })
+    })
+    worker = createWorker({
+      connection: connection(),
+      topic,
+      group: uniqueName('browser'),
+      port: 0,
+      host: '127.0.0.1',
+      workUnitMs: 5,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      logger: capturingLogger(book)
+    })
+    await worker.start()
+    // Records sent before the group settles would be consumed anyway (earliest); waiting
+    // for the assignment keeps a rebalance from redoing any of them.
+    await book.until('the worker owns both partitions', () =>
+      book.events('assigned').some((l) => (l['partitions'] as number[] | undefined)?.length === PARTITIONS)
+    )
+    // launchServer gives the browser's PID, so the after hook can kill it if close() does not.
+    // Playwright runs chromium with a fresh temporary profile (user-data-dir) and removes it on close.
+    server = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 })
+    browserPid = server.process().pid
+    browser = await chromium.connect(server.wsEndpoint())
+  })
+
+  after(async () => {
+    await browser?.close().catch(() => {})
+    await server?.close().catch(() => {})
+    if (browserPid !== undefined) {
+      try {
+        process.kill(-browserPid, 'SIGKILL') // playwright starts chromium as a process group leader
+      } catch {
+        // already gone
+      }
+    }
+    await worker?.stop('test over')
+    await app?.close()
+  })
+
+  /** Opens /msk-producer, types N into the field found by its label, clicks Submit. */
+  async function submit(page: Page, n: string): Promise<{ status: number; resourceType: string; postData: string }> {
+    const landed = await page.goto(`${app!.url}/msk-producer`)
+    assert.equal(landed?.status(), 200)
+    assert.equal(new URL(page.url()).pathname, '/msk-producer-index.html', 'redirected to the page')
+    assert.equal(await page.title(), 'Send Message')
+    const field = page.getByLabel('Number of messages', { exact: true })
+    assert.equal(await field.getAttribute('name'), 'message')
+    await field.pressSequentially(n)
+    assert.equal(await field.inputValue(), n)
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/msk-producer-send'),
+      page.getByRole('button', { name: 'Submit' }).click()
+    ])
+    const request = response.request()
+    assert.equal(request.method(), 'POST')
+    assert.match((await request.allHeaders())['content-type'] ?? '', /^application\/x-www-form-urlencoded/)
+    return { status: response.status(), resourceType: request.resourceType(), postData: request.postData() ?? '' }
+  }
+
+  /** The 5 records that one submit added, on the topic, and the worker's START and END for each. */
+  async function assertDelivered(before: bigint[], afterEnds: bigint[]): Promise<void> {
+    const records = await recordsBetween(topic, before, afterEnds)
+    assert.equal(records.length, 5, `5 new records: ${JSON.stringify(records)}`)
+    for (const r of records) assert.match(r.value, /^(?:[0-9]|10)$/, `value ${r.value} is an integer 0..10`)
+    const keys = records.map((r) => r.key)
+    await book.until(`the worker's END for ${keys.join(', ')}`, () => {
+      const ended = new Set(book.events('END').map(lineKey))
+      return keys.every((k) => ended.has(k))
+    })
+    for (const r of records) {
+      const starts = book.events('START').filter((l) => lineKey(l) === r.key)
+      const ends = book.events('END').filter((l) => lineKey(l) === r.key)
+      assert.equal(starts.length, 1, `one START for ${r.key}`)
+      assert.equal(ends.length, 1, `one END for ${r.key}`)
+      assert.equal(starts[0]!['value'], r.value, `the worker got the value of ${r.key}`)
+      assert.ok(book.lines.indexOf(starts[0]!) < book.lines.indexOf(ends[0]!), `START before END for ${r.key}`)
+    }
+    assert.equal(
+      book.events('END').length,
+      afterEnds.reduce((a, b) => a + Number(b), 0),
+      'nothing else was processed'
+    )
+  }
+
+  test('with JavaScript: type 5, Submit, "Messages sent: 5" under the form; the worker does the 5 records', async (t) => {
+    const context = await browser!.newContext()
+    try {
+      const page = await context.newPage()
+      const before = await endOffsets(topic)
+      const started = performance.now()
+      const sent = await submit(page, '5')
+      assert.deepEqual(sent, { status: 200, resourceType: 'fetch', postData: 'message=5' })
+      const status = page.getByRole('status')
+      await status.filter({ hasText: /^(?!Sending)./ }).waitFor({ timeout: 15_000 })
+      assert.equal(await status.textContent(), 'Messages sent: 5')
+      assert.equal(await status.getAttribute('class'), '', 'not shown as an error')
+      assert.ok(await page.getByText('Messages sent: 5', { exact: true }).isVisible())
+      assert.equal(new URL(page.url()).pathname, '/msk-producer-index.html', 'the page stayed; fetch sent the form')
+      assert.ok(await page.getByRole('button', { name: 'Submit' }).isEnabled(), 'the button is enabled again')
+      t.diagnostic(`page -> answer shown: ${Math.round(performance.now() - started)} ms`)
+
+      const shot = join(mkdtempSync(join(tmpdir(), 'lagscale-browser-')), 'send-message.png')
+      await page.screenshot({ path: shot, fullPage: true })
+      assert.ok(statSync(shot).size > 0, 'a non-empty screenshot')
+      assert.deepEqual(
+        [...readFileSync(shot).subarray(0, 8)],
+        [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+        'a PNG'
+      )
+      t.diagnostic(`screenshot: ${shot} (${statSync(shot).size} bytes)`)
+
+      // The 200 came after the brokers acknowledged all 5, so the log-end offsets are final now.
+      const afterEnds = await endOffsets(topic)
+      await assertDelivered(before, afterEnds)
+      t.diagnostic(`submit -> worker finished all 5: ${Math.round(performance.now() - started)} ms`)
+    } finally {
+      await context.close()
+    }
+  })
+
+  test('without JavaScript: the form post shows the plain answer; the worker does the 5 records', async () => {
+    const context = await browser!.newContext({ javaScriptEnabled: false })
+    try {
+      const page = await context.newPage()
+      const before = await endOffsets(topic)
+      const sent = await submit(page, '5')
+      assert.deepEqual(sent, { status: 200, resourceType: 'document', postData: 'message=5' })
+      await page.waitForURL((u) => u.pathname === '/msk-producer-send')
+      assert.equal((await page.locator('body').textContent())?.trim(), 'Messages sent: 5')
+      assert.equal(await page.getByRole('status').count(), 0, 'the page with the form is gone')
+      await assertDelivered(before, await endOffsets(topic))
+    } finally {
+      await context.close()
+    }
+  })
+})
