@@ -43,6 +43,17 @@ export function registerBrokerCommands(program: Command, io: CliIo): void {
         heapMb,
         onProgress: (m) => writeLine(io.stderr, m)
       })
+      // Listen for Ctrl-C before saying "ready": a signal with no listener kills the process outright.
+      let stopping = false
+      const stop = (): void => {
+        stopping = true
+        writeLine(io.stdout, 'stopping the broker...')
+        void broker.stop()
+      }
+      if (!opts.detach) {
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      }
       const seconds = ((Date.now() - started) / 1000).toFixed(1)
       writeLine(
         io.stdout,
@@ -58,14 +69,6 @@ export function registerBrokerCommands(program: Command, io: CliIo): void {
         return
       }
       writeLine(io.stdout, '  press Ctrl-C to stop')
-      let stopping = false
-      const stop = (): void => {
-        stopping = true
-        writeLine(io.stdout, 'stopping the broker...')
-        void broker.stop()
-      }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
       const code = await broker.exited
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)

@@ -37,20 +37,31 @@ export function registerProducerCommand(program: Command, io: CliIo): void {
       const connection = connectionFrom(opts, io, 'lagscale-producer')
       const config = resolveProducerConfig(opts, io.env, connection)
       const logger = createLogger({ name: 'lagscale-producer', level: io.env['LOG_LEVEL'] || 'info' })
-      const app = await startProducerApp(config, { logger })
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          logger.info({ signal }, 'signal received')
-          void app.close().then(resolve, (err: unknown) => {
-            logger.error({ err }, 'shutdown failed')
-            resolve()
-          })
-        }
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-      })
+      // Listen for signals before the app says it listens: a signal with no listener kills the process.
+      let signalled: NodeJS.Signals | undefined
+      let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+        signalled = signal
+      }
+      const handler = (signal: NodeJS.Signals): void => onSignal(signal)
+      process.on('SIGINT', handler)
+      process.on('SIGTERM', handler)
+      try {
+        const app = await startProducerApp(config, { logger })
+        await new Promise<void>((resolve) => {
+          onSignal = (signal) => {
+            onSignal = () => {}
+            logger.info({ signal }, 'signal received')
+            void app.close().then(resolve, (err: unknown) => {
+              logger.error({ err }, 'shutdown failed')
+              resolve()
+            })
+          }
+          if (signalled) onSignal(signalled)
+        })
+      } finally {
+        process.off('SIGINT', handler)
+        process.off('SIGTERM', handler)
+      }
       logger.flush()
     })
 }
