@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process'
 import { runKafkaTool, type ToolResult } from '../../src/broker/kafka-tools.ts'
+import { createAdmin } from '../../src/kafka/clients.ts'
+import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
+import { logEndOffsets } from '../../src/kafka/groups.ts'
+import { partitionCount } from '../../src/kafka/topics.ts'
 import { runCli, uniqueName } from './cli.ts'
 import { testEnv } from './test-env.ts'
 
@@ -47,4 +51,17 @@ export function kcat(args: string[], input?: string | Buffer): Promise<ToolResul
     })
     child.stdin.end(input ?? '')
   })
+}
+
+/** Records in a topic: the sum of its partitions' log-end offsets (nothing is deleted in tests). */
+export async function topicRecordCount(topic: string): Promise<number> {
+  const connection = resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {} })
+  const admin = createAdmin(connection)
+  try {
+    const partitions = await partitionCount(admin, topic)
+    const ends = await logEndOffsets(admin, new Map([[topic, Array.from({ length: partitions }, (_, i) => i)]]))
+    return [...ends.values()].reduce((n, o) => n + Number(o), 0)
+  } finally {
+    await admin.close()
+  }
 }
