@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { freePort } from '../../src/broker/local-broker.ts'
 import { KAFKA_VERSION } from '../../src/broker/paths.ts'
-import { collect, runCli, spawnCli } from '../support/cli.ts'
+import { type CliResult, collect, runCli, spawnCli } from '../support/cli.ts'
 import { testEnv } from '../support/test-env.ts'
 
 /** A LAGSCALE_HOME of its own (broker state, data) that shares the downloaded jars. */
@@ -79,7 +79,8 @@ describe('lagscale broker start / status / stop', () => {
     assert.equal((await runCli(['broker', 'stop', '--port', String(port)], { env })).code, 0)
   })
 
-  test('foreground start stops cleanly on Ctrl-C (SIGINT)', async () => {
+  /** `broker start` in the foreground, resolved once it says it is ready. */
+  async function startForeground(): Promise<{ port: number; child: ChildProcess; result: Promise<CliResult> }> {
     const port = await freePort()
     started.push(port)
     const child = spawnCli(['broker', 'start', '--port', String(port)], env)
@@ -93,6 +94,11 @@ describe('lagscale broker start / status / stop', () => {
       })
       child.once('exit', () => reject(new Error(`exited before ready: ${out}`)))
     })
+    return { port, child, result }
+  }
+
+  test('foreground start stops cleanly on Ctrl-C (SIGINT)', async () => {
+    const { port, child, result } = await startForeground()
     child.kill('SIGINT')
     const r = await result
     assert.equal(r.code, 0, r.stderr)
@@ -102,19 +108,7 @@ describe('lagscale broker start / status / stop', () => {
   })
 
   test('a foreground broker that dies (kill -9) is reported, not mistaken for a clean stop', async () => {
-    const port = await freePort()
-    started.push(port)
-    const child = spawnCli(['broker', 'start', '--port', String(port)], env)
-    child.stdin?.end()
-    const result = collect(child, 120_000)
-    await new Promise<void>((resolve, reject) => {
-      let out = ''
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString()
-        if (out.includes('press Ctrl-C to stop')) resolve()
-      })
-      child.once('exit', () => reject(new Error(`exited before ready: ${out}`)))
-    })
+    const { port, result } = await startForeground()
     const state = JSON.parse(
       (await runCli(['broker', 'status', '--port', String(port), '--output', 'json'], { env })).stdout
     )
