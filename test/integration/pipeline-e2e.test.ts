@@ -12,11 +12,11 @@ import { freePort } from '../../src/broker/local-broker.ts'
 import type { Worker } from '../../src/consumer/worker.ts'
 import { createAdmin } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
-import { describeGroup, type GroupDescription, logEndOffsets } from '../../src/kafka/groups.ts'
+import { describeGroup, type GroupDescription } from '../../src/kafka/groups.ts'
 import { producerConfig } from '../../src/producer/config.ts'
 import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts'
-import { runCli, spawnCli, uniqueName } from '../support/cli.ts'
-import { freshTopic } from '../support/kafka.ts'
+import { spawnCli, uniqueName } from '../support/cli.ts'
+import { endOffsets, freshTopic, readTopicRecords } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 
 const PARTITIONS = 4
@@ -195,27 +195,16 @@ async function startApp(topic: string): Promise<ProducerApp> {
   return app
 }
 
-async function endOffsets(topic: string, count = PARTITIONS): Promise<bigint[]> {
-  const admin = createAdmin(connection())
-  try {
-    const partitions = Array.from({ length: count }, (_, p) => p)
-    const ends = await logEndOffsets(admin, new Map([[topic, partitions]]))
-    return partitions.map((p) => ends.get(`${topic}:${p}`) ?? -1n)
-  } finally {
-    await admin.close().catch(() => {})
-  }
-}
-
 /** POSTs message=N as the page's form does; returns the records it added: partition:offset -> value. */
 async function send(app: ProducerApp, topic: string, n: number): Promise<Map<string, string>> {
-  const before = await endOffsets(topic)
+  const before = await endOffsets(topic, PARTITIONS)
   const r = await fetch(`${app.url}/msk-producer-send`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: `message=${n}`
   })
   assert.deepEqual([r.status, await r.text()], [200, `Messages sent: ${n}`])
-  const afterEnds = await endOffsets(topic)
+  const afterEnds = await endOffsets(topic, PARTITIONS)
   const added = new Set<string>()
   for (let p = 0; p < PARTITIONS; p++) {
     for (let o = before[p]!; o < afterEnds[p]!; o++) added.add(`${p}:${o}`)
@@ -223,30 +212,10 @@ async function send(app: ProducerApp, topic: string, n: number): Promise<Map<str
   assert.equal(added.size, n, `the 200 means ${n} records on the topic (log-end ${before} -> ${afterEnds})`)
 
   // The values, read back from the topic.
-  const total = afterEnds.reduce((a, b) => a + b, 0n)
-  const c = await runCli([
-    'consume',
-    '--bootstrap-server',
-    testEnv().bootstrap,
-    '--topic',
-    topic,
-    '--from-beginning',
-    '--max-messages',
-    String(total),
-    '--timeout-ms',
-    '20000',
-    '--property',
-    'print.partition=true',
-    '--property',
-    'print.offset=true'
-  ])
-  assert.equal(c.code, 0, c.stderr)
   const values = new Map<string, string>()
-  for (const line of c.stdout.trimEnd().split('\n')) {
-    const m = /^Partition:(\d+)\tOffset:(\d+)\t(.*)$/.exec(line)
-    assert.ok(m, `a consumed line: ${JSON.stringify(line)}`)
-    const key = `${m[1]}:${m[2]}`
-    if (added.has(key)) values.set(key, m[3]!)
+  for (const record of await readTopicRecords(topic, afterEnds)) {
+    const key = `${record.partition}:${record.offset}`
+    if (added.has(key)) values.set(key, record.value)
   }
   assert.equal(values.size, n, 'every new record read back')
   for (const v of values.values()) assert.match(v, /^(?:[0-9]|10)$/, `value ${v} is an integer 0..10`)

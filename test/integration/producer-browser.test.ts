@@ -14,13 +14,11 @@ import { after, before, describe, test } from 'node:test'
 import pino from 'pino'
 import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core'
 import { createWorker, type Worker } from '../../src/consumer/worker.ts'
-import { createAdmin } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
-import { logEndOffsets } from '../../src/kafka/groups.ts'
 import { producerConfig } from '../../src/producer/config.ts'
 import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts'
-import { runCli, uniqueName } from '../support/cli.ts'
-import { freshTopic } from '../support/kafka.ts'
+import { uniqueName } from '../support/cli.ts'
+import { endOffsets, freshTopic, readTopicRecords } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -87,53 +85,15 @@ function capturingLogger(book: LogBook): pino.Logger {
 }
 
 /** Log-end offset of each partition of `topic`. */
-async function endOffsets(topic: string): Promise<bigint[]> {
-  const admin = createAdmin(connection())
-  try {
-    const partitions = Array.from({ length: PARTITIONS }, (_, p) => p)
-    const ends = await logEndOffsets(admin, new Map([[topic, partitions]]))
-    return partitions.map((p) => ends.get(`${topic}:${p}`) ?? -1n)
-  } finally {
-    await admin.close().catch(() => {})
-  }
-}
-
-interface TopicRecord {
+interface KeyedRecord {
   /** partition:offset */
   key: string
   value: string
 }
 
-/** The records between two snapshots of the log-end offsets, read back from the topic with `lagscale consume`. */
-async function recordsBetween(topic: string, before: bigint[], afterEnds: bigint[]): Promise<TopicRecord[]> {
-  const total = afterEnds.reduce((a, b) => a + b, 0n)
-  const r = await runCli([
-    'consume',
-    '--bootstrap-server',
-    testEnv().bootstrap,
-    '--topic',
-    topic,
-    '--from-beginning',
-    '--max-messages',
-    String(total),
-    '--timeout-ms',
-    '20000',
-    '--property',
-    'print.partition=true',
-    '--property',
-    'print.offset=true'
-  ])
-  assert.equal(r.code, 0, r.stderr)
-  const all = r.stdout
-    .trimEnd()
-    .split('\n')
-    .map((line) => {
-      const m = /^Partition:(\d+)\tOffset:(\d+)\t(.*)$/.exec(line)
-      assert.ok(m, `a consumed line: ${JSON.stringify(line)}`)
-      return { partition: Number(m[1]), offset: BigInt(m[2]!), value: m[3]! }
-    })
-  assert.equal(BigInt(all.length), total, 'the whole topic was read')
-  return all
+/** The records between two snapshots of the log-end offsets, read back from the topic. */
+async function recordsBetween(topic: string, before: bigint[], afterEnds: bigint[]): Promise<KeyedRecord[]> {
+  return (await readTopicRecords(topic, afterEnds))
     .filter((x) => x.offset >= before[x.partition]! && x.offset < afterEnds[x.partition]!)
     .map((x) => ({ key: `${x.partition}:${x.offset}`, value: x.value }))
     .sort((a, b) => a.key.localeCompare(b.key))
@@ -248,7 +208,7 @@ describe('the Send Message page in chromium', () => {
     const context = await browser!.newContext()
     try {
       const page = await context.newPage()
-      const before = await endOffsets(topic)
+      const before = await endOffsets(topic, PARTITIONS)
       const started = performance.now()
       const sent = await submit(page, '5')
       assert.deepEqual(sent, { status: 200, resourceType: 'fetch', postData: 'message=5' })
@@ -272,7 +232,7 @@ describe('the Send Message page in chromium', () => {
       t.diagnostic(`screenshot: ${shot} (${statSync(shot).size} bytes)`)
 
       // The 200 came after the brokers acknowledged all 5, so the log-end offsets are final now.
-      const afterEnds = await endOffsets(topic)
+      const afterEnds = await endOffsets(topic, PARTITIONS)
       await assertDelivered(before, afterEnds)
       t.diagnostic(`submit -> worker finished all 5: ${Math.round(performance.now() - started)} ms`)
     } finally {
@@ -284,13 +244,13 @@ describe('the Send Message page in chromium', () => {
     const context = await browser!.newContext({ javaScriptEnabled: false })
     try {
       const page = await context.newPage()
-      const before = await endOffsets(topic)
+      const before = await endOffsets(topic, PARTITIONS)
       const sent = await submit(page, '5')
       assert.deepEqual(sent, { status: 200, resourceType: 'document', postData: 'message=5' })
       await page.waitForURL((u) => u.pathname === '/msk-producer-send')
       assert.equal((await page.locator('body').textContent())?.trim(), 'Messages sent: 5')
       assert.equal(await page.getByRole('status').count(), 0, 'the page with the form is gone')
-      await assertDelivered(before, await endOffsets(topic))
+      await assertDelivered(before, await endOffsets(topic, PARTITIONS))
     } finally {
       await context.close()
     }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { runKafkaTool, type ToolResult } from '../../src/broker/kafka-tools.ts'
 import { createAdmin } from '../../src/kafka/clients.ts'
@@ -53,15 +54,58 @@ export function kcat(args: string[], input?: string | Buffer): Promise<ToolResul
   })
 }
 
-/** Records in a topic: the sum of its partitions' log-end offsets (nothing is deleted in tests). */
-export async function topicRecordCount(topic: string): Promise<number> {
+/** Log-end offset of each partition of a topic (index = partition). */
+export async function endOffsets(topic: string, partitions?: number): Promise<bigint[]> {
   const connection = resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {} })
   const admin = createAdmin(connection)
   try {
-    const partitions = await partitionCount(admin, topic)
-    const ends = await logEndOffsets(admin, new Map([[topic, Array.from({ length: partitions }, (_, i) => i)]]))
-    return [...ends.values()].reduce((n, o) => n + Number(o), 0)
+    const indexes = Array.from({ length: partitions ?? (await partitionCount(admin, topic)) }, (_, p) => p)
+    const ends = await logEndOffsets(admin, new Map([[topic, indexes]]))
+    return indexes.map((p) => ends.get(`${topic}:${p}`) ?? -1n)
   } finally {
-    await admin.close()
+    await admin.close().catch(() => {})
   }
+}
+
+/** Records in a topic: the sum of its partitions' log-end offsets (nothing is deleted in tests). */
+export async function topicRecordCount(topic: string): Promise<number> {
+  return (await endOffsets(topic)).reduce((n, o) => n + Number(o), 0)
+}
+
+export interface TopicRecord {
+  partition: number
+  offset: bigint
+  value: string
+}
+
+/** Every record up to `ends` (log-end offsets), read back with `lagscale consume`, with partition and offset. */
+export async function readTopicRecords(topic: string, ends: bigint[]): Promise<TopicRecord[]> {
+  const total = ends.reduce((a, b) => a + b, 0n)
+  const r = await runCli([
+    'consume',
+    '--bootstrap-server',
+    testEnv().bootstrap,
+    '--topic',
+    topic,
+    '--from-beginning',
+    '--max-messages',
+    String(total),
+    '--timeout-ms',
+    '20000',
+    '--property',
+    'print.partition=true',
+    '--property',
+    'print.offset=true'
+  ])
+  assert.equal(r.code, 0, r.stderr)
+  const records = r.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const m = /^Partition:(\d+)\tOffset:(\d+)\t(.*)$/.exec(line)
+      assert.ok(m, `a consumed line: ${JSON.stringify(line)}`)
+      return { partition: Number(m[1]), offset: BigInt(m[2]!), value: m[3]! }
+    })
+  assert.equal(BigInt(records.length), total, 'the whole topic was read')
+  return records
 }
