@@ -421,7 +421,7 @@ describe('producer app: beyond the seed', () => {
 })
 
 describe('lagscale producer (CLI)', () => {
-  test('serves, and on SIGTERM finishes an in-flight 20000-record send before exiting 0', async () => {
+  test('serves, and on SIGTERM finishes an in-flight 100000-record send (long enough to still be in flight under load) before exiting 0', async () => {
     const topic = await freshTopic('producer-cli', 2)
     const port = await freePort()
     const child = spawnCli(['producer', '--bootstrap-server', testEnv().bootstrap, '--topic', topic], {
@@ -448,11 +448,11 @@ describe('lagscale producer (CLI)', () => {
     await logged(/"msg":"producer listening on http:\/\/127\.0\.0\.1:\d+"/)
     const url = `http://127.0.0.1:${port}`
     assert.equal((await get(`${url}/msk-producer-healthCheck`)).body, 'Healthy')
-    const answer = post(`${url}/msk-producer-send`, 'message=20000', FORM)
-    await logged(/"count":20000,"msg":"sending records"/)
+    const answer = post(`${url}/msk-producer-send`, 'message=100000', FORM)
+    await logged(/"count":100000,"msg":"sending records"/)
     child.kill('SIGTERM')
     const r = await answer
-    assert.deepEqual([r.status, r.body], [200, 'Messages sent: 20000'])
+    assert.deepEqual([r.status, r.body], [200, 'Messages sent: 100000'])
     const done = await result
     assert.equal(done.code, 0, done.stderr)
     const order = ['"msg":"signal received"', '"msg":"records acknowledged"', '"msg":"producer stopped"'].map((m) =>
@@ -466,7 +466,7 @@ describe('lagscale producer (CLI)', () => {
     assert.ok(order[2]! > order[1]!, 'the producer stops after the send is acknowledged')
     for (const line of lines) JSON.parse(line) // structured logs: one JSON object a line
     // Counted from the log-end offsets: every acknowledged record is on the topic.
-    assert.equal(await topicRecordCount(topic), 20_000)
+    assert.equal(await topicRecordCount(topic), 100_000)
   })
 
   test('bad flags exit 2 with one line', async () => {
