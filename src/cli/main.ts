@@ -6,6 +6,7 @@ import { registerBrokerCommands } from './commands/broker.ts'
 import { registerConsumeCommand } from './commands/consume.ts'
 import { registerConsumerCommand } from './commands/consumer.ts'
 import { registerGroupsCommands } from './commands/groups.ts'
+import { registerLagCommand } from './commands/lag.ts'
 import { registerProduceCommand } from './commands/produce.ts'
 import { registerProducerCommand } from './commands/producer.ts'
 import { registerTopicsCommands } from './commands/topics.ts'
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo): Command {
   registerConsumeCommand(program, io)
   registerConsumerCommand(program, io)
   registerGroupsCommands(program, io)
+  registerLagCommand(program, io)
   registerProducerCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {

@@ -5,6 +5,7 @@ export interface WorkerMetrics {
   registry: Registry
   processed: Counter<'outcome'>
   retries: Counter
+  skipped: Counter
   processingSeconds: Histogram<'outcome'>
   assigned: Gauge<'topic' | 'partition'>
   lag: Gauge<'topic' | 'partition'>
@@ -26,6 +27,11 @@ export function createWorkerMetrics(labels: { group: string; topic: string }): W
     retries: new Counter({
       name: 'lagscale_consumer_handler_retries_total',
       help: 'Handler attempts that failed and were retried',
+      registers: [registry]
+    }),
+    skipped: new Counter({
+      name: 'lagscale_consumer_records_skipped_total',
+      help: 'Fetched records skipped because the group had already committed past them (after a rebalance)',
       registers: [registry]
     }),
     processingSeconds: new Histogram({

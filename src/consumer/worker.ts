@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { createConsumer, createProducer, type RawConsumedMessage, type RawConsumer } from '../kafka/clients.ts'
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
+import { withTimeout } from '../timeout.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
 import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
@@ -77,6 +78,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #assignment: number[] = []
   /** Last offset this worker finished per partition, while it keeps owning the partition. */
   readonly #lastDone = new Map<number, bigint>()
+  /**
+   * Per partition, the group's committed offset when this assignment began: records below it
+   * are done (by us before, or by the previous owner) and are skipped. Resolved per rebalance.
+   */
+  #floors: Promise<Map<number, bigint>> = Promise.resolve(new Map())
   readonly #queue: { session: Session; message: RawConsumedMessage }[] = []
   #pumping = false
   #current: Promise<RecordOutcome> | undefined
@@ -238,7 +244,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         `assigned partitions [${partitions.join(', ')}]`
       )
       this.emit('assigned', partitions)
-      void this.#pinStartOffsets(session, partitions, payload.generationId)
+      this.#floors = this.#readStartOffsets(session, partitions, payload.generationId)
     })
     consumer.on('consumer:group:leave', () => {
       if (session !== this.#session) return
@@ -274,25 +280,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Commits the log-start offset of every assigned partition that has no committed
-   * offset yet (what auto.offset.reset=earliest means anyway). Why: @platformatic/kafka's
-   * message stream keeps its own fetch position per partition and, on a rejoin, only
-   * replaces it with a *committed* offset. A partition this worker fetched from, lost
-   * before committing anything, and got back would otherwise resume at the old fetch
-   * position and skip the records in between: lost work. With a commit in place the
-   * stream always restarts at the group's real position.
+   * Reads where the group stands on the newly assigned partitions (the floor below which
+   * records are done) and commits the log-start offset of those with no commit yet (what
+   * auto.offset.reset=earliest means anyway). Why the commit: @platformatic/kafka's message
+   * stream keeps its own fetch position per partition and, on a rejoin, only replaces it
+   * with a *committed* offset. A partition this worker fetched from, lost before committing
+   * anything, and got back would otherwise resume at the old fetch position and skip the
+   * records in between: lost work. Why the floor: records fetched before a rebalance may
+   * still sit in our queue after another member processed and committed them.
    */
-  async #pinStartOffsets(session: Session, partitions: number[], generationId: number | undefined): Promise<void> {
+  async #readStartOffsets(
+    session: Session,
+    partitions: number[],
+    generationId: number | undefined
+  ): Promise<Map<number, bigint>> {
     const topic = this.settings.topic
-    if (partitions.length === 0) return
+    const floors = new Map<number, bigint>()
+    if (partitions.length === 0) return floors
     try {
       const committed = await session.consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })
       const offsets = committed.get(topic) ?? []
-      const missing = partitions.filter((p) => (offsets[p] ?? -1n) < 0n)
-      if (missing.length === 0) return
+      for (const p of partitions) if ((offsets[p] ?? -1n) >= 0n) floors.set(p, offsets[p]!)
+      const missing = partitions.filter((p) => !floors.has(p))
+      if (missing.length === 0) return floors
       const earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
       // A newer rebalance may have moved these partitions on: only the current owner commits.
-      if (session !== this.#session || session.consumer.generationId !== generationId) return
+      if (session !== this.#session || session.consumer.generationId !== generationId) return floors
       await session.consumer.commit({
         offsets: missing.map((partition) => ({ topic, partition, offset: earliest[partition] ?? 0n, leaderEpoch: -1 }))
       })
@@ -301,6 +314,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // Not fatal: the next rebalance tries again; until then the stream starts at earliest anyway.
       this.log.warn({ event: 'start-offsets-failed', err: toUserError(err).message }, 'could not commit start offsets')
     }
+    return floors
   }
 
   /** The stream died under us (e.g. a commit hit a fenced generation): start a fresh member after a backoff. */
@@ -352,6 +366,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (!this.#assignment.includes(message.partition)) continue
         const last = this.#lastDone.get(message.partition)
         if (last !== undefined && message.offset <= last) continue
+        const floor = (await this.#floors).get(message.partition)
+        if (floor !== undefined && message.offset < floor) {
+          this.metrics.skipped.inc()
+          continue
+        }
+        if (session !== this.#session || !this.#assignment.includes(message.partition)) continue
         this.#current = this.#process(session, message)
         try {
           await this.#current
@@ -402,8 +422,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     if (this.#abandoned || session.lost) return 'abandoned'
+    if (!this.#assignment.includes(record.partition)) {
+      // A rebalance gave the partition to another member while the handler ran; it starts at the
+      // group's committed offset and redoes this record. Committing now could move that member's
+      // committed offset backwards.
+      this.log.info(
+        { event: 'revoked-mid-record', ...where },
+        'partition moved to another member during the work; not committing, the new owner redoes it'
+      )
+      return 'abandoned'
+    }
     try {
-      await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, 'commit timed out')
+      await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, () => new Error('commit timed out'))
     } catch (err) {
       // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
       this.log.warn(
@@ -487,12 +517,4 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.log.debug({ event: 'lag-error', err: toUserError(err).message }, 'cannot read offsets for the lag gauge')
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -35,7 +35,7 @@ export async function listGroups(admin: Admin): Promise<GroupListing[]> {
 }
 
 /** "STABLE" and "Stable" both become "Stable", as kafka-consumer-groups prints it. */
-function normalizeState(state: string): string {
+export function normalizeState(state: string): string {
   if (state === state.toUpperCase()) {
     return state
       .toLowerCase()

@@ -4,7 +4,7 @@ import { toUserError } from '../kafka/errors.ts'
 import type { Logger } from '../log.ts'
 import type { RecordSink } from './kafka-sink.ts'
 import type { ProducerMetrics } from './metrics.ts'
-import { withTimeout } from './timeout.ts'
+import { withTimeout } from '../timeout.ts'
 
 /** The records one request wrote to one partition. */
 export interface PartitionReport {

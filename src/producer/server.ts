@@ -7,7 +7,7 @@ import { producerSink, type RecordSink } from './kafka-sink.ts'
 import { createProducerMetrics, type ProducerMetrics } from './metrics.ts'
 import { metricsRoute, seedRoutes } from './routes.ts'
 import { SendService } from './send-service.ts'
-import { withTimeout } from './timeout.ts'
+import { withTimeout } from '../timeout.ts'
 
 export interface ProducerAppDeps {
   logger?: Logger

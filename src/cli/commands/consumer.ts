@@ -35,6 +35,10 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
       .description('the consumer worker (seed S18-S19): process records, commit after work, dead-letter poison')
   )
   for (const [flag, env, key] of SETTING_SOURCES) command.option(`${flag} <value>`, `${HELP[key]} (env ${env})`)
+  command.option(
+    '--client-id <id>',
+    'Kafka client.id, shown as the member in group listings (default lagscale-consumer)'
+  )
   command.action(async (opts: ConnectionFlags & Record<string, string | undefined>) => {
     const flags: Partial<Record<SettingKey, string>> = {}
     for (const [flag, , key] of SETTING_SOURCES) {
@@ -42,7 +46,7 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
       if (value !== undefined) flags[key] = value
     }
     const settings = resolveWorkerSettings(flags, io.env)
-    const connection = connectionFrom(opts, io, 'lagscale-consumer')
+    const connection = connectionFrom(opts, io, opts['clientId'] ?? 'lagscale-consumer')
     const handle = settings.handler ? await loadHandler(settings.handler) : undefined
     const log = createLogger({ name: 'lagscale-consumer', level: settings.logLevel })
     const worker = createWorker({ ...settings, connection, logger: log, ...(handle ? { handle } : {}) })

@@ -1,0 +1,180 @@
+import { EventEmitter } from 'node:events'
+import type { Logger } from '../log.ts'
+import { AutoscalerMetrics } from './metrics.ts'
+import type { LagMonitor } from './monitor.ts'
+import type {
+  AutoscalerSnapshot,
+  BackendStatus,
+  DecisionLogEntry,
+  Observation,
+  Policy,
+  ScalerState,
+  ScalingBackend,
+  ScalingLimits
+} from './types.ts'
+
+export interface AutoscalerLoopOptions {
+  monitor: LagMonitor
+  policy: Policy
+  policyName: string
+  backend: ScalingBackend
+  limits: ScalingLimits
+  intervalMs: number
+  logger: Logger
+  /** Observations kept for the policies (they look back at most this far). */
+  historyMs?: number
+  /** Lines kept in the decision log. */
+  decisionLogLimit?: number
+  /** Called with every fresh observation (e.g. CloudWatch PutMetricData); failures are logged, not fatal. */
+  publish?: (observation: Observation) => Promise<void>
+}
+
+export interface AutoscalerEvents {
+  snapshot: [snapshot: AutoscalerSnapshot]
+}
+
+const DEFAULT_HISTORY_MS = 30 * 60_000
+
+/**
+ * The loop: observe the group's lag, ask the policy, tell the backend, and record why.
+ * One tick at a time; a slow tick delays the next instead of overlapping it.
+ */
+export class Autoscaler extends EventEmitter<AutoscalerEvents> {
+  readonly metrics: AutoscalerMetrics
+  readonly #o: AutoscalerLoopOptions
+  readonly #history: Observation[] = []
+  readonly #decisions: DecisionLogEntry[] = []
+  #state: ScalerState = { current: 0 }
+  #status: BackendStatus = { desired: 0, running: 0 }
+  #snapshot: AutoscalerSnapshot | undefined
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+  #tick: Promise<void> | undefined
+
+  constructor(options: AutoscalerLoopOptions) {
+    super()
+    this.#o = options
+    this.metrics = new AutoscalerMetrics({ group: options.monitor.options.group })
+  }
+
+  /** Takes the first decision at once, then one every interval. */
+  async start(): Promise<void> {
+    if (this.#running) return
+    this.#running = true
+    await this.tick()
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (!this.#running) return
+    this.#timer = setTimeout(() => {
+      void this.tick().finally(() => this.#schedule())
+    }, this.#o.intervalMs)
+  }
+
+  /** One observe-decide-act round (exposed for tests and `--once`). */
+  tick(): Promise<void> {
+    this.#tick ??= this.#doTick().finally(() => {
+      this.#tick = undefined
+    })
+    return this.#tick
+  }
+
+  async #doTick(): Promise<void> {
+    const o = this.#o
+    const observation = await o.monitor.observe()
+    this.#remember(observation)
+    this.metrics.observe(observation)
+    if (!observation.stale && o.publish) {
+      await o.publish(observation).catch((err: unknown) => {
+        o.logger.warn({ event: 'publish-failed', err: (err as Error).message }, 'publishing metrics failed')
+      })
+    }
+    try {
+      this.#status = await o.backend.status()
+    } catch (err) {
+      o.logger.warn({ event: 'backend-status-failed', err: (err as Error).message }, 'cannot read the backend status')
+    }
+    this.#state = { ...this.#state, current: this.#status.desired }
+    const decision = o.policy({ now: observation.at, history: this.#history, state: this.#state, limits: o.limits })
+    let applied = false
+    if (decision.desired !== this.#status.desired) {
+      try {
+        await o.backend.scaleTo(decision.desired, decision)
+        applied = true
+        if (decision.desired > this.#status.desired) this.#state.lastScaleOutAt = decision.at
+        else this.#state.lastScaleInAt = decision.at
+        this.#status = await o.backend.status()
+      } catch (err) {
+        o.logger.error({ event: 'scale-failed', err: (err as Error).message }, 'the backend refused to scale')
+      }
+    }
+    this.#state.lastDecision = decision
+    this.metrics.decided(decision)
+    this.metrics.status(this.#status)
+    this.#log({ ...decision, applied })
+    this.#snapshot = {
+      at: observation.at,
+      group: o.monitor.options.group,
+      topics: observation.topics,
+      policy: o.policyName,
+      backend: o.backend.name,
+      limits: o.limits,
+      intervalMs: o.intervalMs,
+      observation,
+      status: this.#status,
+      decisions: [...this.#decisions]
+    }
+    this.emit('snapshot', this.#snapshot)
+  }
+
+  #remember(observation: Observation): void {
+    this.#history.push(observation)
+    const horizon = observation.at - (this.#o.historyMs ?? DEFAULT_HISTORY_MS)
+    while (this.#history.length > 1 && this.#history[0]!.at < horizon) this.#history.shift()
+  }
+
+  /** Changes are always logged; a hold only when its reason differs from the last line's. */
+  #log(entry: DecisionLogEntry): void {
+    const last = this.#decisions.at(-1)
+    const log = this.#o.logger
+    const fields = {
+      event: 'decision',
+      policy: entry.policy,
+      action: entry.action,
+      from: entry.from,
+      desired: entry.desired,
+      applied: entry.applied
+    }
+    if (entry.action !== 'hold') log.info(fields, `${entry.action} ${entry.from} -> ${entry.desired}: ${entry.reason}`)
+    if (entry.action === 'hold' && last?.action === 'hold' && last.reason === entry.reason) return
+    if (entry.action === 'hold') log.info(fields, `hold at ${entry.desired}: ${entry.reason}`)
+    this.#decisions.push(entry)
+    const limit = this.#o.decisionLogLimit ?? 200
+    if (this.#decisions.length > limit) this.#decisions.splice(0, this.#decisions.length - limit)
+  }
+
+  snapshot(): AutoscalerSnapshot | undefined {
+    return this.#snapshot
+  }
+
+  subscribe(listener: (s: AutoscalerSnapshot) => void): () => void {
+    this.on('snapshot', listener)
+    return () => this.off('snapshot', listener)
+  }
+
+  get history(): readonly Observation[] {
+    return this.#history
+  }
+
+  get decisions(): readonly DecisionLogEntry[] {
+    return this.#decisions
+  }
+
+  /** Stops deciding (the backend keeps what it runs; close it separately). */
+  async stop(): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    await this.#tick
+  }
+}

@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from '../../log.ts'
+import type { BackendStatus, Decision, ScalingBackend } from '../types.ts'
+
+export type PoolWorkerState = 'starting' | 'running' | 'stopping'
+
+export interface PoolWorkerInfo {
+  /** worker-1, worker-2, ... never reused within a pool. */
+  id: string
+  pid: number | undefined
+  state: PoolWorkerState
+  /** HTTP port for health/metrics, once the worker said it started. */
+  port?: number
+  startedAt: number
+}
+
+export interface LocalPoolOptions {
+  /** Arguments after `lagscale consumer` (connection, topic, group, work unit...). */
+  consumerArgs: string[]
+  /** Environment of the workers (default: this process's). */
+  env?: NodeJS.ProcessEnv
+  logger: Logger
+  /** Every line a worker prints (JSON logs), e.g. to a file or a test. */
+  onOutput?: (worker: PoolWorkerInfo, line: string) => void
+  /** SIGKILL a worker that has not exited this long after SIGTERM (its grace + margin). */
+  killAfterMs?: number
+  /** Command that runs lagscale; default: this package's bin with this Node. */
+  command?: { file: string; args: string[] }
+}
+
+interface PoolWorker extends PoolWorkerInfo {
+  child: ChildProcess
+  exited: Promise<number | null>
+  /** Set when we asked it to stop: its exit is expected. */
+  stopRequested: boolean
+}
+
+const LAGSCALE_BIN = fileURLToPath(new URL('../../../bin/lagscale.js', import.meta.url))
+/** A worker that dies sooner than this after starting counts toward the crash-loop backoff. */
+const EARLY_DEATH_MS = 10_000
+const RESPAWN_BACKOFF_MAX_MS = 30_000
+
+/**
+ * The `local` backend: `lagscale consumer` processes on this machine. Scale-out spawns,
+ * scale-in sends SIGTERM to the newest (which finish their record, commit, leave the
+ * group) and a worker that dies on its own is replaced, with a growing delay if it keeps
+ * dying right after start, so a broken setup never becomes a tight crash loop.
+ */
+export class LocalPoolBackend implements ScalingBackend {
+  readonly name = 'local'
+  readonly #options: LocalPoolOptions
+  readonly #workers: PoolWorker[] = []
+  #desired = 0
+  #seq = 0
+  #respawnDelayMs = 1000
+  #respawnTimer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(options: LocalPoolOptions) {
+    this.#options = options
+  }
+
+  get workers(): PoolWorkerInfo[] {
+    return this.#workers.map(({ id, pid, state, port, startedAt }) => ({
+      id,
+      pid,
+      state,
+      startedAt,
+      ...(port !== undefined ? { port } : {})
+    }))
+  }
+
+  async status(): Promise<BackendStatus> {
+    const live = this.#workers.filter((w) => w.state !== 'stopping')
+    return {
+      desired: this.#desired,
+      running: live.length,
+      detail: {
+        workers: this.workers,
+        stopping: this.#workers.length - live.length
+      }
+    }
+  }
+
+  async scaleTo(desired: number, _decision?: Decision): Promise<void> {
+    if (this.#closed) return
+    this.#desired = desired
+    this.#reconcile()
+  }
+
+  /** Spawns or stops workers until the live ones match the desired count. */
+  #reconcile(): void {
+    if (this.#closed) return
+    const live = this.#workers.filter((w) => w.state !== 'stopping')
+    for (let i = live.length; i < this.#desired; i++) this.#spawn()
+    // Newest first: the oldest workers keep their partitions and warm state.
+    for (const w of live.slice(this.#desired).reverse()) void this.#stopWorker(w)
+  }
+
+  #spawn(): PoolWorker {
+    const id = `worker-${++this.#seq}`
+    const command = this.#options.command ?? { file: process.execPath, args: [LAGSCALE_BIN] }
+    const args = [...command.args, 'consumer', '--client-id', `lagscale-${id}`, ...this.#options.consumerArgs]
+    const child = spawn(command.file, args, {
+      env: this.#options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const worker: PoolWorker = {
+      id,
+      pid: child.pid,
+      state: 'starting',
+      startedAt: Date.now(),
+      child,
+      stopRequested: false,
+      exited: new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    }
+    this.#workers.push(worker)
+    this.#options.logger.info({ event: 'worker-spawned', worker: id, pid: child.pid }, `spawned ${id}`)
+    const onLine = (line: string): void => {
+      if (worker.state === 'starting' && line.includes('"event":"started"')) {
+        const port = /"port":(\d+)/.exec(line)?.[1]
+        if (port) worker.port = Number(port)
+        worker.state = 'running'
+        this.#respawnDelayMs = 1000
+      }
+      this.#options.onOutput?.(worker, line)
+    }
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine)
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine)
+    child.once('error', (err) => {
+      this.#options.logger.error({ event: 'worker-spawn-failed', worker: id, err: err.message }, 'cannot start worker')
+    })
+    void worker.exited.then((code) => this.#onExit(worker, code))
+    return worker
+  }
+
+  #onExit(worker: PoolWorker, code: number | null): void {
+    const index = this.#workers.indexOf(worker)
+    if (index >= 0) this.#workers.splice(index, 1)
+    const lifetimeMs = Date.now() - worker.startedAt
+    if (worker.stopRequested || this.#closed) {
+      this.#options.logger.info({ event: 'worker-stopped', worker: worker.id, code }, `${worker.id} stopped`)
+      return
+    }
+    const early = lifetimeMs < EARLY_DEATH_MS
+    const delay = early ? this.#respawnDelayMs : 0
+    if (early) this.#respawnDelayMs = Math.min(this.#respawnDelayMs * 2, RESPAWN_BACKOFF_MAX_MS)
+    this.#options.logger.warn(
+      { event: 'worker-died', worker: worker.id, code, lifetimeMs, replaceInMs: delay },
+      `${worker.id} died (exit ${code ?? 'by signal'}); replacing it${delay ? ` in ${delay} ms` : ''}`
+    )
+    clearTimeout(this.#respawnTimer)
+    this.#respawnTimer = setTimeout(() => this.#reconcile(), delay)
+  }
+
+  async #stopWorker(worker: PoolWorker): Promise<void> {
+    if (worker.stopRequested) return worker.exited.then(() => {})
+    worker.stopRequested = true
+    worker.state = 'stopping'
+    worker.child.kill('SIGTERM')
+    const killAfter = this.#options.killAfterMs ?? 30_000
+    const timer = setTimeout(() => {
+      this.#options.logger.warn({ event: 'worker-killed', worker: worker.id }, `${worker.id} ignored SIGTERM; killing`)
+      worker.child.kill('SIGKILL')
+    }, killAfter)
+    await worker.exited
+    clearTimeout(timer)
+  }
+
+  /** Stops every worker gracefully (SIGTERM, then SIGKILL after killAfterMs). */
+  async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#respawnTimer)
+    await Promise.all(this.#workers.map((w) => this.#stopWorker(w)))
+  }
+}
+
+export function createLocalPool(options: LocalPoolOptions): LocalPoolBackend {
+  return new LocalPoolBackend(options)
+}

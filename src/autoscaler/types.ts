@@ -1,0 +1,167 @@
+/**
+ * The shapes shared by the lag monitor (I/O), the policies (pure), the backends and
+ * the dashboard. Offsets and lags are plain numbers here, not bigints: they are
+ * below 2^53 in any real cluster, the policies do arithmetic on them, and the
+ * dashboard sends them as JSON.
+ */
+
+/** Where the lag of a partition is counted from. */
+export type LagOrigin = 'committed' | 'earliest' | 'latest'
+
+export interface PartitionObservation {
+  topic: string
+  partition: number
+  logStartOffset: number
+  logEndOffset: number
+  /** undefined: the group has not committed on this partition. */
+  committedOffset?: number
+  /** Records not yet consumed: log end minus (committed, or the reset policy's start when none). */
+  lag: number
+  /** 'committed', or the reset policy used because nothing is committed (KEDA does the same). */
+  lagFrom: LagOrigin
+  /** Records per second the group committed on this partition since the previous observation. */
+  consumeRate?: number
+  /** Records per second appended to this partition since the previous observation. */
+  produceRate?: number
+  /** How old the oldest unconsumed record is (now - its timestamp), 0 when there is no lag. */
+  timeLagMs: number
+  /** The member that owns the partition now (client id), if the group has one. */
+  owner?: string
+}
+
+export interface GroupMemberObservation {
+  memberId: string
+  clientId: string
+  host: string
+  partitions: { topic: string; partition: number }[]
+}
+
+export interface Observation {
+  /** Epoch ms when the observation was taken. */
+  at: number
+  group: string
+  topics: string[]
+  /** Every partition of every topic, sorted by topic then partition. */
+  partitions: PartitionObservation[]
+  /** MSK's SumOffsetLag. */
+  sumOffsetLag: number
+  /** MSK's MaxOffsetLag. */
+  maxOffsetLag: number
+  /** MSK's EstimatedMaxTimeLag, in ms. */
+  maxTimeLagMs: number
+  /** Group state as Kafka reports it ('Stable', 'Empty', 'PreparingRebalance', ...; 'Dead' when the group does not exist). */
+  groupState: string
+  members: GroupMemberObservation[]
+  /**
+   * True when this observation could not be taken (broker unreachable, timeout): it repeats
+   * the last good data so charts stay continuous, and policies must not scale on it.
+   */
+  stale: boolean
+  error?: string
+}
+
+/** What the autoscaler knows about the consumers and its own past actions. */
+export interface ScalerState {
+  /** Consumers the backend runs (or was last asked to run) right now. */
+  current: number
+  /** Epoch ms of the last scale-out / scale-in this autoscaler made. */
+  lastScaleOutAt?: number
+  lastScaleInAt?: number
+  /** The previous decision, if any. */
+  lastDecision?: Decision
+}
+
+/** Limits every policy obeys. */
+export interface ScalingLimits {
+  min: number
+  max: number
+  /** No scale-out sooner than this after the last scale-out. */
+  scaleOutCooldownMs: number
+  /** No scale-in sooner than this after the last scale (either way). */
+  scaleInCooldownMs: number
+  /**
+   * How many consumers one partition can keep busy: 1 for a classic consumer (a partition
+   * goes to one member); more with in-partition parallel processing.
+   */
+  parallelismPerPartition: number
+}
+
+export type DecisionAction = 'scale-out' | 'scale-in' | 'hold'
+
+export interface PartitionCap {
+  /** What the policy wanted before the cap. */
+  uncapped: number
+  /** Consumers that can get work: partitions (with lag, when the policy counts only those) x parallelism. */
+  usable: number
+  /** Partitions that would meet the policy's goal, when more partitions would help. */
+  recommendedPartitions?: number
+}
+
+export interface Decision {
+  /** Epoch ms (the policy input's `now`). */
+  at: number
+  policy: string
+  desired: number
+  /** The count the decision started from (state.current). */
+  from: number
+  action: DecisionAction
+  /** One or two sentences a person can read: why this count. */
+  reason: string
+  /** Set when the partition cap lowered the count. */
+  cap?: PartitionCap
+  /** Set when the max (or min) bound changed the count. */
+  bound?: 'min' | 'max'
+  /** Predicted time to drain the current backlog with `desired` consumers, when the policy can estimate it. */
+  estimatedDrainMs?: number
+}
+
+export interface PolicyInput {
+  now: number
+  /** Observations, oldest first; the last is the newest. May include stale ones. */
+  history: readonly Observation[]
+  state: ScalerState
+  limits: ScalingLimits
+}
+
+/** A scaling policy: pure, deterministic, no I/O. */
+export type Policy = (input: PolicyInput) => Decision
+
+/** What a backend reports about the consumers it runs. */
+export interface BackendStatus {
+  /** What it was last asked for. */
+  desired: number
+  /** What actually runs (processes alive, ECS runningCount). */
+  running: number
+  /** Extra, backend-specific, shown on the dashboard (e.g. pids, ECS deployment state). */
+  detail?: Record<string, unknown>
+}
+
+/** Where consumers run: a local process pool, an ECS service, or nowhere (dry run). */
+export interface ScalingBackend {
+  readonly name: string
+  status(): Promise<BackendStatus>
+  /** Asks for `desired` consumers; resolves once the request is accepted (not necessarily running). */
+  scaleTo(desired: number, decision: Decision): Promise<void>
+  close(): Promise<void>
+}
+
+/** One line of the decision log. */
+export interface DecisionLogEntry extends Decision {
+  /** Whether the backend was asked to change (false for holds and dry runs). */
+  applied: boolean
+}
+
+/** Everything the dashboard shows, at one moment. JSON-safe. */
+export interface AutoscalerSnapshot {
+  at: number
+  group: string
+  topics: string[]
+  policy: string
+  backend: string
+  limits: ScalingLimits
+  intervalMs: number
+  observation?: Observation
+  status: BackendStatus
+  /** Newest last, bounded. */
+  decisions: DecisionLogEntry[]
+}
