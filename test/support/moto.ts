@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { lagscaleHome } from '../../src/broker/paths.ts'
+
+const VERSION = '5.2.5'
+
+/** Fake keys: moto accepts any; tests pass these to every SDK client so no real AWS config is read. */
+export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing', sessionToken: 'testing' }
+export const MOTO_REGION = 'us-east-1'
+
+/**
+ * moto's AWS mock server for the AWS tests: `$MOTO_SERVER`, or PyPI's `moto[server]` installed
+ * once into a venv under $LAGSCALE_HOME/tools (pinned, so every machine mocks the same AWS).
+ */
+export function ensureMotoServer(): string {
+  const fromEnv = process.env['MOTO_SERVER']
+  if (fromEnv) return fromEnv
+  const venv = join(lagscaleHome(), 'tools', `moto-${VERSION}`)
+  const bin = join(venv, 'bin', 'moto_server')
+  // Written after pip succeeds: a venv left half-done by an interrupted install is redone.
+  const done = join(venv, '.installed')
+  if (!existsSync(done)) {
+    rmSync(venv, { recursive: true, force: true })
+    mkdirSync(join(lagscaleHome(), 'tools'), { recursive: true })
+    run('python3', ['-m', 'venv', venv])
+    run(join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', `moto[server]==${VERSION}`])
+    writeFileSync(done, `moto[server]==${VERSION}\n`)
+  }
+  return bin
+}
+
+function run(command: string, args: string[]): void {
+  const r = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.status !== 0) {
+    const tail = `${r.stderr ?? ''}${r.error?.message ?? ''}`.trim().split('\n').slice(-5).join('\n')
+    throw new Error(`installing moto failed: ${command} ${args.join(' ')}\n${tail}`)
+  }
+}
+
+/** Keeps the SDK away from the developer's AWS config and keys, in this test process. */
+export function isolateAwsEnvironment(): void {
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith('AWS_')) delete process.env[key]
+  }
+  process.env['AWS_CONFIG_FILE'] = '/nonexistent/lagscale-test-aws-config'
+  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/lagscale-test-aws-credentials'
+  process.env['AWS_EC2_METADATA_DISABLED'] = 'true'
+}
+
+export interface MotoServer {
+  endpoint: string
+  region: string
+  credentials: typeof MOTO_CREDENTIALS
+  stop(): Promise<void>
+}
+
+/**
+ * Starts moto_server on a free loopback port (it binds port 0 and says which port it got)
+ * and resolves once it answers HTTP.
+ */
+export async function startMoto(timeoutMs = 60_000): Promise<MotoServer> {
+  const bin = ensureMotoServer()
+  const child = spawn(bin, ['-H', '127.0.0.1', '-p', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/tmp',
+      PYTHONUNBUFFERED: '1',
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      AWS_DEFAULT_REGION: MOTO_REGION
+    }
+  })
+  let output = ''
+  const onData = (chunk: Buffer): void => {
+    if (output.length < 20_000) output += chunk.toString()
+  }
+  child.stdout?.on('data', onData)
+  child.stderr?.on('data', onData)
+  let exited: number | null | undefined
+  child.once('exit', (code) => {
+    exited = code
+  })
+  const stop = (): Promise<void> => stopChild(child)
+  try {
+    const deadline = Date.now() + timeoutMs
+    let endpoint: string | undefined
+    while (Date.now() < deadline) {
+      if (exited !== undefined) throw new Error(`moto_server exited with code ${exited}:\n${output.slice(-2000)}`)
+      const port = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]
+      if (port) {
+        endpoint ??= `http://127.0.0.1:${port}`
+        if (await answers(`${endpoint}/moto-api/`)) {
+          return { endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS, stop }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error(`moto_server did not answer within ${timeoutMs} ms:\n${output.slice(-2000)}`)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) })
+    await r.arrayBuffer()
+    return r.ok
+  } catch {
+    return false
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
