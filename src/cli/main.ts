@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { SilentExit, UserError } from '../errors.ts'
 import { toUserError } from '../kafka/errors.ts'
+import { registerAutoscaleCommand } from './commands/autoscale.ts'
 import { registerBrokerCommands } from './commands/broker.ts'
 import { registerConsumeCommand } from './commands/consume.ts'
 import { registerConsumerCommand } from './commands/consumer.ts'
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
   registerConsumerCommand(program, io)
   registerGroupsCommands(program, io)
   registerLagCommand(program, io)
+  registerAutoscaleCommand(program, io)
   registerProducerCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {

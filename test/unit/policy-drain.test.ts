@@ -1,0 +1,358 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  type DrainModel,
+  drainTimeMs,
+  evenSpreadDrain,
+  measureWorkTime,
+  type PartitionLoad
+} from '../../src/autoscaler/policy/drain-model.ts'
+import { createPolicy } from '../../src/autoscaler/policy/index.ts'
+import type { DrainOptionsInput } from '../../src/autoscaler/policy/options.ts'
+import type {
+  Decision,
+  Observation,
+  PartitionObservation,
+  ScalerState,
+  ScalingLimits
+} from '../../src/autoscaler/types.ts'
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0)
+const TOPIC = 'Topic_from_java'
+
+const part = (partition: number, lag: number, fields: Partial<PartitionObservation> = {}): PartitionObservation => ({
+  topic: TOPIC,
+  partition,
+  logStartOffset: 0,
+  logEndOffset: 1000 + lag,
+  committedOffset: 1000,
+  lag,
+  lagFrom: 'committed',
+  timeLagMs: 0,
+  ...fields
+})
+
+const obsOf = (at: number, partitions: PartitionObservation[], extra: Partial<Observation> = {}): Observation => ({
+  at,
+  group: 'group_id',
+  topics: [...new Set(partitions.map((p) => p.topic))],
+  partitions,
+  sumOffsetLag: partitions.reduce((s, p) => s + p.lag, 0),
+  maxOffsetLag: 0,
+  maxTimeLagMs: 0,
+  groupState: 'Stable',
+  members: [],
+  stale: false,
+  ...extra
+})
+
+/** Lags on partitions 0..n-1 of the seed's topic, with optional per-partition fields. */
+const obs = (at: number, lags: number[], fields: Partial<PartitionObservation> = {}): Observation =>
+  obsOf(
+    at,
+    lags.map((lag, i) => part(i, lag, fields))
+  )
+
+const LIMITS: ScalingLimits = {
+  min: 1,
+  max: 8,
+  scaleOutCooldownMs: 0,
+  scaleInCooldownMs: 0,
+  parallelismPerPartition: 1
+}
+
+const NOW = T0 + 600_000
+
+/** Defaults spelled out: the numbers below are computed from them. */
+const OPTIONS: DrainOptionsInput = {
+  drainTargetMs: 60_000,
+  recordTimeMs: 1000,
+  rebalancePauseMs: 3000,
+  scaleInMargin: 0.8
+}
+
+const decide = (
+  history: Observation[],
+  state: ScalerState,
+  options: DrainOptionsInput = {},
+  limits: Partial<ScalingLimits> = {}
+): Decision =>
+  createPolicy('drain', { ...OPTIONS, ...options })({ now: NOW, history, state, limits: { ...LIMITS, ...limits } })
+
+const includesAll = (reason: string, parts: string[]) => {
+  for (const p of parts) assert.ok(reason.includes(p), `"${p}" in: ${reason}`)
+}
+
+const EIGHT_TEN = [10, 10, 10, 10, 10, 10, 10, 10]
+
+describe('drain model', () => {
+  const model: DrainModel = {
+    workMs: 1000,
+    parallelismPerPartition: 1,
+    assignor: 'roundrobin',
+    rebalancePauseMs: 3000,
+    current: 1
+  }
+  const loads = (lags: number[], produceRate = 0): PartitionLoad[] =>
+    lags.map((lag, partition) => ({ topic: 't', partition, lag, produceRate }))
+
+  test('8 x 10 records at 1 s each: 80 s with 1, 40 s + pause with 2, 10 s + pause with 8', () => {
+    assert.equal(drainTimeMs(loads(EIGHT_TEN), 1, model), 80_000)
+    assert.equal(drainTimeMs(loads(EIGHT_TEN), 2, model), 43_000)
+    assert.equal(drainTimeMs(loads(EIGHT_TEN), 8, model), 13_000)
+    assert.equal(drainTimeMs(loads(EIGHT_TEN), 12, model), 13_000)
+  })
+
+  test('the slowest consumer decides: 3 consumers over 8 partitions get 3, 3, 2', () => {
+    assert.equal(drainTimeMs(loads(EIGHT_TEN), 3, model), 33_000)
+  })
+
+  test('arrivals slow the drain, and a consumer that cannot keep up never drains', () => {
+    // 100 records, 0.5/s arriving, 1/s processed: 100 / 0.5 = 200 s
+    assert.equal(drainTimeMs(loads([100], 0.5), 1, model), 200_000)
+    assert.equal(drainTimeMs(loads([100], 1), 1, model), Number.POSITIVE_INFINITY)
+    // the pause lets 0.5 x 3 = 1.5 more records in: 3 s + 101.5 / 0.5
+    assert.equal(drainTimeMs(loads([100], 0.5), 1, { ...model, current: 2 }), 3000 + 203_000)
+  })
+
+  test('parallelism per partition: 2 consumers share one partition', () => {
+    const k2 = { ...model, parallelismPerPartition: 2 }
+    assert.equal(drainTimeMs(loads([100]), 2, k2), 53_000)
+    assert.equal(drainTimeMs(loads([100]), 2, model), 103_000)
+  })
+
+  test('0 consumers never drain a backlog', () => {
+    assert.equal(drainTimeMs(loads([1]), 0, model), Number.POSITIVE_INFINITY)
+    assert.equal(drainTimeMs(loads([0]), 0, model), 0)
+  })
+
+  test('even spread: 400 records over 8 partitions and 8 consumers: 50 s + pause', () => {
+    assert.deepEqual(evenSpreadDrain(400, 0, 8, 8, model), { consumers: 8, ms: 53_000 })
+    // 10 partitions, max 8: some consumers get 2 partitions of 40 records
+    assert.deepEqual(evenSpreadDrain(400, 0, 10, 8, model), { consumers: 8, ms: 83_000 })
+  })
+})
+
+describe('measureWorkTime', () => {
+  const owned = (owner: string, consumeRate?: number) => ({ owner, ...(consumeRate ? { consumeRate } : {}) })
+
+  test('busy time / records of the busy consumers', () => {
+    const prev = obsOf(NOW - 10_000, [part(0, 100, owned('c1')), part(1, 50, owned('c1')), part(2, 10, owned('c2'))])
+    const cur = obsOf(NOW, [part(0, 96, owned('c1', 0.4)), part(1, 48, owned('c1', 0.2)), part(2, 5, owned('c2', 0.5))])
+    // c1: 6 records in 10 s; c2: 5 records in 10 s -> 20 s / 11 records
+    const w = measureWorkTime([prev, cur], NOW, 300_000, 1, 1000)
+    assert.equal(w.measured, true)
+    assert.ok(Math.abs(w.ms - 20_000 / 11) < 1e-9, String(w.ms))
+    assert.ok(Math.abs(w.records - 11) < 1e-9)
+  })
+
+  test('without owners: one consumer per busy partition, at most the members', () => {
+    const prev = obs(NOW - 10_000, [20, 20])
+    const cur = obs(NOW, [15, 15], { consumeRate: 0.5 })
+    // 2 consumers x 10 s / 10 records
+    assert.equal(measureWorkTime([prev, cur], NOW, 300_000, 1, 1000).ms, 2000)
+    const member = { memberId: 'm', clientId: 'c', host: 'h', partitions: [] }
+    const oneMember = { ...cur, members: [member] }
+    assert.equal(measureWorkTime([prev, oneMember], NOW, 300_000, 1, 1000).ms, 1000)
+  })
+
+  test('a partition that had no lag before was not busy: nothing measured, the fallback', () => {
+    const prev = obs(NOW - 10_000, [0])
+    const cur = obs(NOW, [3], { consumeRate: 2 })
+    assert.deepEqual(measureWorkTime([prev, cur], NOW, 300_000, 1, 700), { ms: 700, measured: false, records: 0 })
+  })
+
+  test('intervals with a stale end or before the window do not count', () => {
+    const a = obs(NOW - 20_000, [20])
+    const b = { ...obs(NOW - 10_000, [15], { consumeRate: 0.5 }), stale: true }
+    const c = obs(NOW, [10], { consumeRate: 0.5 })
+    assert.equal(measureWorkTime([a, b, c], NOW, 300_000, 1, 700).measured, false)
+    assert.equal(measureWorkTime([a, c], NOW, 300_000, 1, 700).measured, true)
+    assert.equal(measureWorkTime([a, c], NOW, 15_000, 1, 700).measured, false)
+  })
+})
+
+describe('drain policy', () => {
+  test('8 partitions with 10 records each, 1 s per record assumed: 2 consumers (43 s <= 60 s)', () => {
+    const d = decide([obs(NOW, EIGHT_TEN)], { current: 1 })
+    assert.equal(d.desired, 2)
+    assert.equal(d.action, 'scale-out')
+    assert.equal(d.estimatedDrainMs, 43_000)
+    assert.equal(d.cap, undefined)
+    includesAll(d.reason, ['lag 80', '8 of 8 partitions', 'assumed', '1000 ms', '80 s', '43 s', 'target 60 s'])
+  })
+
+  test('a tighter target needs more consumers', () => {
+    // 3 consumers: 3 x 10 s + 3 s = 33 s; 4: 23 s
+    assert.equal(decide([obs(NOW, EIGHT_TEN)], { current: 1 }, { drainTargetMs: 30_000 }).desired, 4)
+  })
+
+  test('1 partition: capped at 1, with the partitions that would meet the target', () => {
+    const d = decide([obs(NOW, [400])], { current: 1 })
+    assert.equal(d.desired, 1)
+    assert.equal(d.action, 'hold')
+    // 8 consumers would do it (400 / 8 + 3 = 53 s), 7 would not (60.1 s)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 1, recommendedPartitions: 8 })
+    assert.equal(d.estimatedDrainMs, 400_000)
+    includesAll(d.reason, [
+      'capped at 1',
+      `${TOPIC} has 1 partition with lag`,
+      '7 more consumers would idle',
+      '8 partitions would drain this backlog in ~53 s'
+    ])
+  })
+
+  test('1 partition, target out of reach even with more partitions: no recommended count, the best it would give', () => {
+    // 4000 records: 8 partitions and 8 consumers would still need 500 s + 3 s
+    const d = decide([obs(NOW, [4000])], { current: 1 })
+    assert.equal(d.desired, 1)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 1 })
+    includesAll(d.reason, ['capped at 1', '8 partitions would drain it in ~8.4 min', 'still over the target'])
+  })
+
+  test('lag on 1 of 8 partitions (keyed records): capped, no new partitions recommended', () => {
+    const d = decide([obs(NOW, [400, 0, 0, 0, 0, 0, 0, 0])], { current: 4 })
+    assert.equal(d.desired, 1)
+    assert.equal(d.cap?.usable, 1)
+    assert.equal(d.cap?.recommendedPartitions, undefined)
+    includesAll(d.reason, ['1 of 8 partitions', 'spread evenly over all 8 partitions', '53 s'])
+  })
+
+  test('measured work time beats the assumed one', () => {
+    // one consumer did 8 x 0.5 records/s for 10 s: 40 records in 10 s = 250 ms each
+    const prev = obs(NOW - 10_000, [15, 15, 15, 15, 15, 15, 15, 15], { owner: 'c1' })
+    const cur = obs(NOW, EIGHT_TEN, { owner: 'c1', consumeRate: 0.5 })
+    const d = decide([prev, cur], { current: 1 })
+    assert.equal(d.desired, 1)
+    assert.equal(d.estimatedDrainMs, 20_000)
+    includesAll(d.reason, ['measured', '250 ms', '40 records'])
+    const assumed = decide([cur], { current: 1 })
+    assert.equal(assumed.desired, 2)
+    assert.ok(assumed.reason.includes('assumed'))
+  })
+
+  test('recordTimeMs is the assumed work time', () => {
+    assert.equal(decide([obs(NOW, EIGHT_TEN)], { current: 1 }, { recordTimeMs: 500 }).desired, 1)
+  })
+
+  test('keeps the current count when it meets the target', () => {
+    const d = decide([obs(NOW, EIGHT_TEN)], { current: 2 })
+    assert.equal(d.desired, 2)
+    assert.equal(d.action, 'hold')
+    assert.equal(d.estimatedDrainMs, 40_000)
+  })
+
+  test('scales in only to a count that meets scaleInMargin x target', () => {
+    // 8 consumers now (10 s); 2 would take 43 s <= 48 s; with margin 0.7 (42 s) only 3 (33 s)
+    const history = [obs(NOW - 15_000, EIGHT_TEN), obs(NOW, EIGHT_TEN)]
+    const d = decide(history, { current: 8 })
+    assert.equal(d.desired, 2)
+    assert.equal(d.action, 'scale-in')
+    includesAll(d.reason, ['43 s', '48 s'])
+    assert.equal(decide(history, { current: 8 }, { scaleInMargin: 0.7 }).desired, 3)
+  })
+
+  test('no scale-in while the lag is rising', () => {
+    const history = [obs(NOW - 15_000, [9, 9, 9, 9, 9, 9, 9, 9]), obs(NOW, EIGHT_TEN)]
+    const d = decide(history, { current: 8 })
+    assert.equal(d.desired, 8)
+    includesAll(d.reason, ['rising', '72 -> 80'])
+  })
+
+  test('cooldown: a scale-out waits, and the estimate is for the count kept', () => {
+    const d = decide(
+      [obs(NOW, EIGHT_TEN)],
+      { current: 1, lastScaleOutAt: NOW - 10_000 },
+      {},
+      { scaleOutCooldownMs: 60_000 }
+    )
+    assert.equal(d.desired, 1)
+    assert.equal(d.action, 'hold')
+    assert.equal(d.estimatedDrainMs, 80_000)
+    assert.match(d.reason, /^hold: cooldown, 50 s left before scaling out to 2/)
+  })
+
+  test('stale data: hold', () => {
+    const d = decide([obs(NOW - 15_000, EIGHT_TEN), { ...obs(NOW, [500]), stale: true }], { current: 1 })
+    assert.equal(d.desired, 1)
+    assert.equal(d.action, 'hold')
+    assert.match(d.reason, /stale/)
+    assert.equal(d.estimatedDrainMs, undefined)
+  })
+
+  test('bounds: min raises the count, max holds it, both reported', () => {
+    const min = decide([obs(NOW, EIGHT_TEN)], { current: 1 }, {}, { min: 4 })
+    assert.equal(min.desired, 4)
+    assert.equal(min.bound, 'min')
+    assert.equal(min.estimatedDrainMs, 23_000)
+    const max = decide([obs(NOW, EIGHT_TEN)], { current: 1 }, {}, { max: 1 })
+    assert.equal(max.desired, 1)
+    assert.equal(max.bound, 'max')
+    includesAll(max.reason, ['max 1', '80 s'])
+  })
+
+  test('roundrobin and range assignors give different answers for an uneven case', () => {
+    // topics a and b with 3 partitions of 10 records; target 40 s
+    const history = [
+      obsOf(NOW, [
+        ...[0, 1, 2].map((i) => part(i, 10, { topic: 'a' })),
+        ...[0, 1, 2].map((i) => part(i, 10, { topic: 'b' }))
+      ])
+    ]
+    // roundrobin, 2 consumers: 3 partitions each, 30 s + 3 s
+    const rr = decide(history, { current: 1 }, { drainTargetMs: 40_000, assignor: 'roundrobin' })
+    assert.equal(rr.desired, 2)
+    assert.equal(rr.estimatedDrainMs, 33_000)
+    // range, 2 consumers: a0 a1 b0 b1 on consumer 0 (43 s); 3 consumers: 2 each, 23 s
+    const range = decide(history, { current: 1 }, { drainTargetMs: 40_000, assignor: 'range' })
+    assert.equal(range.desired, 3)
+    assert.equal(range.estimatedDrainMs, 23_000)
+  })
+
+  test('no lag: back to min, saying so', () => {
+    const d = decide([obs(NOW, [0, 0, 0, 0])], { current: 5 })
+    assert.equal(d.desired, 1)
+    assert.equal(d.action, 'scale-in')
+    assert.match(d.reason, /no lag/)
+    assert.equal(d.estimatedDrainMs, 0)
+  })
+
+  test('no lag: the scale-in cooldown still applies', () => {
+    const d = decide(
+      [obs(NOW, [0, 0, 0, 0])],
+      { current: 5, lastScaleOutAt: NOW - 100_000 },
+      {},
+      { scaleInCooldownMs: 300_000 }
+    )
+    assert.equal(d.desired, 5)
+    assert.ok(d.reason.includes('200 s left'), d.reason)
+  })
+
+  test('no lag but records arriving: the fewest consumers that keep up with a margin, never more than now', () => {
+    // 4 x 0.3/s = 1.2/s; a consumer does 1/s, 80 % of it is 0.8/s: 2 consumers (0.6/s each)
+    const history = [obs(NOW, [0, 0, 0, 0], { produceRate: 0.3 })]
+    const d = decide(history, { current: 4 })
+    assert.equal(d.desired, 2)
+    includesAll(d.reason, ['no lag', '1.2/s', '2 consumers keep up'])
+    assert.equal(decide(history, { current: 1 }).desired, 1)
+  })
+
+  test('arrivals faster than max consumers can process: max, saying the backlog never drains', () => {
+    const history = [obs(NOW, [10, 10, 10, 10], { produceRate: 1.5 })]
+    const d = decide(history, { current: 2 }, {}, { max: 4 })
+    assert.equal(d.desired, 4)
+    assert.equal(d.bound, 'max')
+    assert.equal(d.estimatedDrainMs, undefined)
+    includesAll(d.reason, ['never drains', '6/s', '4/s'])
+  })
+
+  test('target out of reach but the backlog drains: the count that at least keeps up, fastest', () => {
+    // 2 partitions, 100 records each, 0.5/s arriving on each: 1 consumer never catches up (1/s in),
+    // 2 consumers need 3 s + (100 + 1.5) / 0.5 = 206 s
+    const history = [obs(NOW, [100, 100], { produceRate: 0.5 })]
+    const d = decide(history, { current: 1 }, {}, { max: 2 })
+    assert.equal(d.desired, 2)
+    assert.equal(d.estimatedDrainMs, 206_000)
+    includesAll(d.reason, ['at least keep up', '3.4 min'])
+  })
+})
