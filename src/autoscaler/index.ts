@@ -90,8 +90,8 @@ export async function createAutoscaler(options: CreateAutoscalerOptions): Promis
   let dashboardUrl: string | undefined
   if (config.dashboard.enabled) {
     app = Fastify({
-      loggerInstance: log.child({ component: 'dashboard' }) as FastifyBaseLogger,
-      disableRequestLogging: true
+      // Request logs of a page polling every few seconds would drown the decisions.
+      loggerInstance: log.child({ component: 'dashboard' }, { level: 'warn' }) as FastifyBaseLogger
     })
     registerDashboard(app, loop, { registry: loop.metrics.registry })
     try {

@@ -11,6 +11,7 @@ import { registerLagCommand } from './commands/lag.ts'
 import { registerProduceCommand } from './commands/produce.ts'
 import { registerProducerCommand } from './commands/producer.ts'
 import { registerTopicsCommands } from './commands/topics.ts'
+import { registerUpCommand } from './commands/up.ts'
 import { type CliIo, processIo } from './io.ts'
 
 /** The version in package.json (two levels up from both src/cli and dist/cli). */
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   registerGroupsCommands(program, io)
   registerLagCommand(program, io)
   registerAutoscaleCommand(program, io)
+  registerUpCommand(program, io)
   registerProducerCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {

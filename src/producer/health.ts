@@ -1,6 +1,6 @@
 import { toUserError } from '../kafka/errors.ts'
-import type { RecordSink } from './kafka-sink.ts'
 import { withTimeout } from '../timeout.ts'
+import type { RecordSink } from './kafka-sink.ts'
 
 export type Health = { ok: true } | { ok: false; reason: string }
 

@@ -2,9 +2,9 @@ import { randomInt } from 'node:crypto'
 import type { RawMessage } from '../kafka/batch-producer.ts'
 import { toUserError } from '../kafka/errors.ts'
 import type { Logger } from '../log.ts'
+import { withTimeout } from '../timeout.ts'
 import type { RecordSink } from './kafka-sink.ts'
 import type { ProducerMetrics } from './metrics.ts'
-import { withTimeout } from '../timeout.ts'
 
 /** The records one request wrote to one partition. */
 export interface PartitionReport {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { createLogger, type Logger } from '../log.ts'
+import { withTimeout } from '../timeout.ts'
 import { apiRoutes } from './api-routes.ts'
 import type { ProducerConfig } from './config.ts'
 import { HealthProbe } from './health.ts'
@@ -7,7 +8,6 @@ import { producerSink, type RecordSink } from './kafka-sink.ts'
 import { createProducerMetrics, type ProducerMetrics } from './metrics.ts'
 import { metricsRoute, seedRoutes } from './routes.ts'
 import { SendService } from './send-service.ts'
-import { withTimeout } from '../timeout.ts'
 
 export interface ProducerAppDeps {
   logger?: Logger

@@ -356,3 +356,38 @@ describe('drain policy', () => {
     includesAll(d.reason, ['at least keep up', '3.4 min'])
   })
 })
+
+test('drain: when inflow outruns every count within the partition cap, it takes all usable consumers, not the fewest', () => {
+  // 4 partitions, 49 records each, 10 records/s arriving on each; 1 s per record: even 4 consumers fall behind.
+  const at = 100_000
+  const obs = (t: number, lag: number, end: number) => ({
+    at: t,
+    group: 'g',
+    topics: ['t'],
+    partitions: [0, 1, 2, 3].map((partition) => ({
+      topic: 't',
+      partition,
+      logStartOffset: 0,
+      logEndOffset: end,
+      committedOffset: end - lag,
+      lag,
+      lagFrom: 'committed' as const,
+      timeLagMs: 0,
+      produceRate: 10
+    })),
+    sumOffsetLag: lag * 4,
+    maxOffsetLag: lag,
+    maxTimeLagMs: 0,
+    groupState: 'Stable',
+    members: [],
+    stale: false
+  })
+  const decision = createPolicy('drain')({
+    now: at,
+    history: [obs(at - 5000, 0, 0), obs(at, 49, 49)],
+    state: { current: 1 },
+    limits: { min: 1, max: 8, scaleOutCooldownMs: 0, scaleInCooldownMs: 0, parallelismPerPartition: 1 }
+  })
+  assert.equal(decision.desired, 4, decision.reason)
+  assert.equal(decision.action, 'scale-out')
+})

@@ -97,7 +97,8 @@ export function drainPolicy(options: DrainOptions): Policy {
     const fewestBest = (from: number, to: number): number => {
       let best = from
       for (let n = from + 1; n <= to; n++) if (drain(n) < drain(best)) best = n
-      return best
+      // Nothing drains it (inflow above capacity): the most consumers that can get work fall behind slowest.
+      return Number.isFinite(drain(best)) ? best : Math.max(from, to)
     }
     let nStar: number | undefined
     for (let n = lo; n <= hi; n++) {

@@ -114,44 +114,57 @@ export async function runAutoscalerUntilSignal(
   await onStop?.()
 }
 
-export function registerAutoscaleCommand(program: Command, io: CliIo): void {
-  const command = withConnectionOptions(
-    program
-      .command('autoscale')
-      .description('scale a consumer group on lag: observe, decide (with a reason), act; dashboard at --dashboard-port')
-      .option('--config <file>', 'YAML or JSON file with any of the settings below (flags win)')
-  )
-  for (const [flag, , help] of VALUE_FLAGS) command.option(flag, help)
+/** The autoscaler's flags (shared by `autoscale` and `up`). */
+export function withAutoscalerOptions(command: Command, options: { backendFlags: boolean }): Command {
+  command.option('--config <file>', 'YAML or JSON file with any of the settings below (flags win)')
+  for (const [flag, , help] of VALUE_FLAGS) {
+    if (!options.backendFlags && /^--(backend|ecs-|msk-|cloudwatch-)/.test(flag)) continue
+    command.option(flag, help)
+  }
   for (const [flag, , help] of BOOLEAN_FLAGS) command.option(flag, help)
   command
-    .option('--work-unit-ms <ms>', 'local backend: passed to each `lagscale consumer`')
-    .option('--handler <module>', 'local backend: passed to each `lagscale consumer`')
-    .option('--aws-region <region>', 'ecs backend / CloudWatch: AWS region (default: the SDK chain)')
-    .option('--aws-endpoint <url>', 'ecs backend / CloudWatch: endpoint override (e.g. a local emulator)')
-    .option('--publish-cloudwatch', "put SumOffsetLag, MaxOffsetLag, EstimatedMaxTimeLag with MSK's dimensions")
+    .option('--work-unit-ms <ms>', 'each `lagscale consumer` sleeps value x this per record (default 1000, the seed)')
+    .option('--handler <module>', 'each `lagscale consumer` runs this handler module instead of the seed sleep')
     .option('--no-dashboard', 'no dashboard or /metrics server')
-    .option('--once', 'take one decision against the running group, print it, change nothing, exit')
-    .action(async (flags: AutoscaleFlags) => {
-      const config = resolveAutoscalerConfig(flags, io.env)
-      const connection = connectionFrom(flags, io, 'lagscale-autoscaler')
-      const log = createLogger({ name: 'lagscale-autoscaler' })
-      if (flags.once) {
-        await decideOnce(config, connection, flags, io)
-        return
-      }
-      const scaler = await createAutoscaler({
-        connection,
-        config: config,
-        logger: log,
-        ...(flags.commandConfig ? { commandConfigPath: flags.commandConfig } : {})
-      })
-      log.info(
-        { event: 'autoscaler-started', dashboard: scaler.dashboardUrl },
-        `autoscaling group ${config.group} on ${config.topics.join(', ')}: policy ${config.policy}, backend ${config.backend}, ` +
-          `${config.min}..${config.max} consumers${scaler.dashboardUrl ? `; dashboard ${scaler.dashboardUrl}` : ''}`
-      )
-      await runAutoscalerUntilSignal(scaler, log)
+  if (options.backendFlags) {
+    command
+      .option('--aws-region <region>', 'ecs backend / CloudWatch: AWS region (default: the SDK chain)')
+      .option('--aws-endpoint <url>', 'ecs backend / CloudWatch: endpoint override (e.g. a local emulator)')
+      .option('--publish-cloudwatch', "put SumOffsetLag, MaxOffsetLag, EstimatedMaxTimeLag with MSK's dimensions")
+  }
+  return command
+}
+
+export function registerAutoscaleCommand(program: Command, io: CliIo): void {
+  const command = withAutoscalerOptions(
+    withConnectionOptions(
+      program
+        .command('autoscale')
+        .description('scale a consumer group on lag: observe, decide (with a reason), act; live dashboard')
+    ),
+    { backendFlags: true }
+  ).option('--once', 'take one decision against the running group, print it, change nothing, exit')
+  command.action(async (flags: AutoscaleFlags) => {
+    const config = resolveAutoscalerConfig(flags, io.env)
+    const connection = connectionFrom(flags, io, 'lagscale-autoscaler')
+    const log = createLogger({ name: 'lagscale-autoscaler' })
+    if (flags.once) {
+      await decideOnce(config, connection, flags, io)
+      return
+    }
+    const scaler = await createAutoscaler({
+      connection,
+      config,
+      logger: log,
+      ...(flags.commandConfig ? { commandConfigPath: flags.commandConfig } : {})
     })
+    log.info(
+      { event: 'autoscaler-started', dashboard: scaler.dashboardUrl },
+      `autoscaling group ${config.group} on ${config.topics.join(', ')}: policy ${config.policy}, backend ${config.backend}, ` +
+        `${config.min}..${config.max} consumers${scaler.dashboardUrl ? `; dashboard ${scaler.dashboardUrl}` : ''}`
+    )
+    await runAutoscalerUntilSignal(scaler, log)
+  })
 }
 
 async function decideOnce(
