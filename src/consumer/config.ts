@@ -45,6 +45,11 @@ export const workerSettingsSchema = z
     heartbeatIntervalMs: int(100, 60_000).default(1000),
     /** How often the worker reads log-end offsets for its lag gauge. */
     lagIntervalMs: int(100, 600_000).default(5000),
+    /**
+     * Partition handoff (handoff.ts): a member given a partition waits up to this long for the
+     * previous owner to finish the record it is working on. 0 turns the busy markers off.
+     */
+    handoffTimeoutMs: int(0, 3_600_000).default(30_000),
     /** Dead-letter topic; default `<topic>.DLT`. */
     dltTopic: topicName.optional(),
     /** Path of a module whose default export (or `handle`) replaces the seed's handler. */
@@ -76,6 +81,7 @@ export const SETTING_SOURCES = [
   ['--session-timeout-ms', 'SESSION_TIMEOUT_MS', 'sessionTimeoutMs'],
   ['--heartbeat-interval-ms', 'HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs'],
   ['--lag-interval-ms', 'LAG_INTERVAL_MS', 'lagIntervalMs'],
+  ['--handoff-timeout-ms', 'HANDOFF_TIMEOUT_MS', 'handoffTimeoutMs'],
   ['--dlt-topic', 'DLT_TOPIC', 'dltTopic'],
   ['--handler', 'CONSUMER_HANDLER', 'handler'],
   ['--log-level', 'LOG_LEVEL', 'logLevel']

@@ -1,8 +1,15 @@
 import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Admin } from '@platformatic/kafka'
 import type { FastifyInstance } from 'fastify'
-import { createConsumer, createProducer, type RawConsumedMessage, type RawConsumer } from '../kafka/clients.ts'
+import {
+  createAdmin,
+  createConsumer,
+  createProducer,
+  type RawConsumedMessage,
+  type RawConsumer
+} from '../kafka/clients.ts'
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
 import { createLogger, type Logger } from '../log.ts'
@@ -10,6 +17,7 @@ import { withTimeout } from '../timeout.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
 import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
 import { type RecordHandler, seedHandler } from './handler.ts'
+import { commitWithMetadata, encodeBusyMarker, groupMemberIds, readCommitted } from './handoff.ts'
 import { buildHttpServer } from './http.ts'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
 import { isPoison } from './poison.ts'
@@ -68,6 +76,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #handle: RecordHandler
   #http: FastifyInstance | undefined
   #producer: ReturnType<typeof createProducer> | undefined
+  /** Reads committed offsets with their metadata and the group's members (handoff). */
+  #admin: Admin | undefined
   #dltPartitions = 1
   #session: Session | undefined
   #sessionCount = 0
@@ -133,6 +143,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic)
       this.#producer = createProducer(this.#connection)
+      this.#admin = createAdmin(this.#connection)
       this.#http = buildHttpServer({ healthy: () => this.healthy(), registry: this.metrics.registry })
       try {
         await this.#http.listen({ port: s.port, host: s.host })
@@ -210,6 +221,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#setMember(false)
     this.#setAssignment([])
     await this.#producer?.close().catch(() => {})
+    await this.#admin?.close().catch(() => {})
     await this.#http?.close().catch(() => {})
   }
 
@@ -298,9 +310,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const floors = new Map<number, bigint>()
     if (partitions.length === 0) return floors
     try {
-      const committed = await session.consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })
-      const offsets = committed.get(topic) ?? []
-      for (const p of partitions) if ((offsets[p] ?? -1n) >= 0n) floors.set(p, offsets[p]!)
+      const committed = await this.#awaitHandoff(session, partitions, generationId)
+      for (const [p, c] of committed) floors.set(p, c.offset)
       const missing = partitions.filter((p) => !floors.has(p))
       if (missing.length === 0) return floors
       const earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
@@ -315,6 +326,42 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.log.warn({ event: 'start-offsets-failed', err: toUserError(err).message }, 'could not commit start offsets')
     }
     return floors
+  }
+
+  /**
+   * Committed offsets of newly assigned partitions, after waiting (bounded) for partitions
+   * another live member still marks busy: their records would otherwise run twice at once.
+   */
+  async #awaitHandoff(session: Session, partitions: number[], generationId: number | undefined) {
+    const { topic, group } = this.settings
+    const admin = this.#admin!
+    const started = Date.now()
+    let committed = await readCommitted(admin, group, topic, partitions)
+    let members: Set<string> | undefined
+    let membersAt = 0
+    for (;;) {
+      const me = session.consumer.memberId
+      const busy = [...committed].filter(([, c]) => c.marker && c.marker.memberId !== me && c.marker.until > Date.now())
+      if (busy.length === 0) break
+      if (session !== this.#session || session.lost || this.#stopping) break
+      if (session.consumer.generationId !== generationId) break
+      if (!members || Date.now() - membersAt > 1000) {
+        members = await groupMemberIds(admin, group)
+        membersAt = Date.now()
+      }
+      // A previous owner that left the group (crashed, or stopped without finishing) is not waited for.
+      if (!busy.some(([, c]) => members!.has(c.marker!.memberId))) break
+      await sleep(100)
+      committed = await readCommitted(admin, group, topic, partitions)
+    }
+    const waited = Date.now() - started
+    if (waited >= 100) {
+      this.log.info(
+        { event: 'handoff', waitedMs: waited, partitions },
+        `waited ${waited} ms for the previous owner to finish its record`
+      )
+    }
+    return committed
   }
 
   /** The stream died under us (e.g. a commit hit a fenced generation): start a fresh member after a backoff. */
@@ -393,6 +440,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const abort = new AbortController()
     this.#currentAbort = abort
     const where = { partition: record.partition, offset: String(record.offset) }
+    const marked = this.#markBusy(session, record)
     let outcome: 'ok' | 'dead-lettered' | undefined
     for (let attempt = 1; outcome === undefined; attempt++) {
       try {
@@ -422,18 +470,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     if (this.#abandoned || session.lost) return 'abandoned'
-    if (!this.#assignment.includes(record.partition)) {
-      // A rebalance gave the partition to another member while the handler ran; it starts at the
-      // group's committed offset and redoes this record. Committing now could move that member's
-      // committed offset backwards.
-      this.log.info(
-        { event: 'revoked-mid-record', ...where },
-        'partition moved to another member during the work; not committing, the new owner redoes it'
-      )
-      return 'abandoned'
-    }
+    await marked
     try {
-      await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, () => new Error('commit timed out'))
+      if (this.#assignment.includes(record.partition)) {
+        await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, () => new Error('commit timed out'))
+      } else if (!(await this.#commitAfterRevocation(session, record))) {
+        return 'abandoned'
+      }
     } catch (err) {
       // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
       this.log.warn(
@@ -448,6 +491,48 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.metrics.processingSeconds.observe({ outcome: outcomeLabel }, (performance.now() - started) / 1000)
     this.emit('processed', record, outcome)
     return outcome
+  }
+
+  /**
+   * Marks the record's partition busy (handoff.ts) so that, if a rebalance moves the partition
+   * while the handler runs, the new owner waits instead of running the record a second time.
+   * Runs beside the handler; a failure only means no marker (at-least-once still holds).
+   */
+  async #markBusy(session: Session, record: WorkerRecord): Promise<void> {
+    const timeout = this.settings.handoffTimeoutMs
+    const memberId = session.consumer.memberId
+    if (timeout === 0 || !memberId) return
+    try {
+      const marker = encodeBusyMarker({ memberId, until: Date.now() + timeout })
+      await commitWithMetadata(session.consumer, this.settings.topic, record.partition, record.offset, marker)
+    } catch (err) {
+      this.log.debug(
+        { event: 'busy-marker-failed', err: toUserError(err).message },
+        'could not mark the partition busy'
+      )
+    }
+  }
+
+  /**
+   * The partition moved to another member while the handler ran. That member waits for us
+   * (busy marker) as long as the group's committed offset is still this record's: then we
+   * commit, and it starts after the record. If the offset moved, it did not wait (marker
+   * missing or expired) and redoes the record; committing now could move its offset back.
+   */
+  async #commitAfterRevocation(session: Session, record: WorkerRecord): Promise<boolean> {
+    const { topic, group } = this.settings
+    const committed = (await readCommitted(this.#admin!, group, topic, [record.partition])).get(record.partition)
+    const where = { partition: record.partition, offset: String(record.offset) }
+    if (committed?.offset !== record.offset) {
+      this.log.info(
+        { event: 'revoked-mid-record', ...where },
+        'partition moved to another member during the work and it went on; not committing'
+      )
+      return false
+    }
+    await commitWithMetadata(session.consumer, topic, record.partition, record.offset + 1n, '')
+    this.log.info({ event: 'handed-off', ...where }, 'partition moved during the work; committed it for the new owner')
+    return true
   }
 
   /** Sends the record to the DLT, retrying until it is stored or the worker gives the record up. */

@@ -17,6 +17,7 @@ import { describeGroup } from '../../src/kafka/groups.ts'
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
+import { waitFor } from '../support/wait.ts'
 
 type LogLine = Record<string, unknown> & { event?: string; msg?: string }
 
@@ -39,20 +40,6 @@ async function produce(topic: string, records: [number, string, string | null][]
 }
 
 /** Polls `check` until it returns a value other than undefined/false; fails after timeoutMs. */
-async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 async function groupLag(group: string): Promise<{ lag: bigint; members: number; unknown: number; rows: number }> {
   const admin = createAdmin(connection())
   try {

@@ -18,6 +18,7 @@ import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { endOffsets, freshTopic, readTopicRecords } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
+import { waitFor } from '../support/wait.ts'
 
 const PARTITIONS = 4
 type LogLine = Record<string, unknown> & { event?: string; msg?: string }
@@ -37,15 +38,8 @@ after(async () => {
 })
 
 /** Polls `check` (for state that only a request can tell, like a group's lag) until it holds. */
-async function poll<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const poll = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, { everyMs: 200 })
 
 /** `lagscale consumer` as a process; its JSON log lines are parsed as they arrive, and `until` wakes on each. */
 class WorkerProcess {

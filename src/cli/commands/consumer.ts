@@ -20,6 +20,8 @@ const HELP: Record<SettingKey, string> = {
   sessionTimeoutMs: 'group session timeout: how soon a dead worker is noticed (default 10000)',
   heartbeatIntervalMs: 'group heartbeat interval (default 1000)',
   lagIntervalMs: 'how often the lag gauge is refreshed (default 5000)',
+  handoffTimeoutMs:
+    "after a rebalance, longest wait for a partition's previous owner to finish its record (default 30000; 0: off)",
   dltTopic: 'dead-letter topic (default <topic>.DLT, created when missing)',
   handler: 'module whose default export (or "handle") processes a record instead of the seed handler',
   logLevel: 'log level: fatal, error, warn, info, debug, trace, silent (default info)'
