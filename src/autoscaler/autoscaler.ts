@@ -102,8 +102,12 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       try {
         await o.backend.scaleTo(decision.desired, decision)
         applied = true
-        if (decision.desired > this.#status.desired) this.#state.lastScaleOutAt = decision.at
-        else this.#state.lastScaleInAt = decision.at
+        // Bringing the pool up to its first count at start is no scale-out to cool down from:
+        // a backlog waiting at start must not wait out a cooldown too.
+        const first = this.#state.lastDecision === undefined
+        if (decision.desired > this.#status.desired) {
+          if (!first) this.#state.lastScaleOutAt = decision.at
+        } else this.#state.lastScaleInAt = decision.at
         this.#status = await o.backend.status()
       } catch (err) {
         o.logger.error({ event: 'scale-failed', err: (err as Error).message }, 'the backend refused to scale')
