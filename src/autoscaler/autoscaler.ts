@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../log.ts'
 import { AutoscalerMetrics } from './metrics.ts'
-import type { LagMonitor } from './monitor.ts'
 import type {
   AutoscalerSnapshot,
   BackendStatus,
@@ -13,8 +12,14 @@ import type {
   ScalingLimits
 } from './types.ts'
 
+/** Where observations come from: the LagMonitor, or anything shaped like it (tests, replays). */
+export interface ObservationSource {
+  readonly options: { group: string }
+  observe(): Promise<Observation>
+}
+
 export interface AutoscalerLoopOptions {
-  monitor: LagMonitor
+  monitor: ObservationSource
   policy: Policy
   policyName: string
   backend: ScalingBackend

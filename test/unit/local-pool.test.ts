@@ -1,0 +1,80 @@
+/**
+ * The local pool's process management with stand-in worker programs (real processes,
+ * no Kafka): which workers a scale-in stops, SIGKILL after the grace, and no crash loop.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createLocalPool, type LocalPoolBackend } from '../../src/autoscaler/backends/local.ts'
+import { createLogger } from '../../src/log.ts'
+import { waitFor } from '../support/wait.ts'
+
+const quiet = createLogger({ name: 'test', level: 'silent' })
+
+/** A worker that says it started (as `lagscale consumer` does) and exits on SIGTERM, or ignores it. */
+const standIn = (onSigterm: 'exit' | 'ignore') => ({
+  file: process.execPath,
+  args: [
+    '-e',
+    `console.log(JSON.stringify({ event: 'started', port: 4000 + process.pid % 1000 }));
+     process.on('SIGTERM', () => { ${onSigterm === 'exit' ? 'process.exit(0)' : ''} });
+     setInterval(() => {}, 1000)`,
+    '--'
+  ]
+})
+
+async function withPool<T>(pool: LocalPoolBackend, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } finally {
+    await pool.close()
+  }
+}
+
+test('scale-out spawns, scale-in stops the newest workers and waits for nothing else', async () => {
+  const pool = createLocalPool({ consumerArgs: [], logger: quiet, command: standIn('exit') })
+  await withPool(pool, async () => {
+    await pool.scaleTo(3)
+    await waitFor('3 running', () => pool.workers.filter((w) => w.state === 'running').length === 3)
+    assert.ok(
+      pool.workers.every((w) => w.port !== undefined),
+      'ports read from the start log'
+    )
+    await pool.scaleTo(1)
+    await waitFor('2 stopped', () => pool.workers.length === 1)
+    assert.deepEqual(
+      pool.workers.map((w) => w.id),
+      ['worker-1'],
+      'the oldest stays'
+    )
+    const status = await pool.status()
+    assert.equal(status.desired, 1)
+    assert.equal(status.running, 1)
+  })
+})
+
+test('a worker that ignores SIGTERM is killed after killAfterMs', async () => {
+  const pool = createLocalPool({ consumerArgs: [], logger: quiet, command: standIn('ignore'), killAfterMs: 500 })
+  await pool.scaleTo(1)
+  await waitFor('running', () => pool.workers[0]?.state === 'running')
+  const started = performance.now()
+  await pool.close()
+  const ms = performance.now() - started
+  assert.equal(pool.workers.length, 0)
+  assert.ok(ms >= 450 && ms < 5000, `killed after the grace: ${Math.round(ms)} ms`)
+})
+
+test('a worker that keeps dying at start is replaced with a growing delay, not in a tight loop', async () => {
+  const pool = createLocalPool({
+    consumerArgs: [],
+    logger: quiet,
+    command: { file: process.execPath, args: ['-e', 'process.exit(3)', '--'] }
+  })
+  await withPool(pool, async () => {
+    await pool.scaleTo(1)
+    const started = Date.now()
+    // Replacement delays 1 s, 2 s, 4 s...: the 3rd replacement (worker-4) comes after >= 3 s.
+    await waitFor('the third replacement', () => pool.workers.some((w) => w.id === 'worker-4'), 15_000)
+    const elapsed = Date.now() - started
+    assert.ok(elapsed >= 2900, `back-off between replacements: worker-4 after ${elapsed} ms`)
+  })
+})
