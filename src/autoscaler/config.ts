@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { UserError, usageError } from '../errors.ts'
+import { usageError } from '../errors.ts'
 import { drainOptionsSchema, kedaOptionsSchema, POLICY_NAMES, seedOptionsSchema } from './policy/index.ts'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -129,7 +129,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new UserError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+    throw usageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
   }
   let parsed: unknown
   try {

@@ -56,6 +56,8 @@ interface Session {
 }
 
 const COMMIT_TIMEOUT_MS = 30_000
+/** How long a record waits for a rebalance to settle when its partition could not be marked busy. */
+const MARK_RETRY_WAIT_MS = 5000
 const RESTART_BACKOFF_MAX_MS = 30_000
 
 /**
@@ -440,7 +442,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const abort = new AbortController()
     this.#currentAbort = abort
     const where = { partition: record.partition, offset: String(record.offset) }
-    const marked = this.#markBusy(session, record)
+    let marked = await this.#markBusy(session, record)
+    if (!marked) {
+      // Most likely a rebalance is under way (the coordinator refuses commits then). Working
+      // now could overlap the partition's next owner: wait for the group to settle, then go
+      // on only if the partition is still ours and the record not done by someone else.
+      await this.#nextJoin(session, MARK_RETRY_WAIT_MS)
+      const floor = (await this.#floors).get(record.partition)
+      if (session !== this.#session || session.lost || !this.#assignment.includes(record.partition)) return 'skipped'
+      if (floor !== undefined && record.offset < floor) return 'skipped'
+      marked = await this.#markBusy(session, record)
+    }
+    if (!this.#assignment.includes(record.partition)) {
+      // The group moved the partition while we marked it: leave it unmarked for its new owner
+      // (who waits for our mark, so the offset is still this record's and nothing moves back).
+      if (marked) await this.#clearBusy(session, record)
+      return 'skipped'
+    }
     let outcome: 'ok' | 'dead-lettered' | undefined
     for (let attempt = 1; outcome === undefined; attempt++) {
       try {
@@ -470,7 +488,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     if (this.#abandoned || session.lost) return 'abandoned'
-    await marked
     try {
       if (this.#assignment.includes(record.partition)) {
         await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, () => new Error('commit timed out'))
@@ -496,21 +513,44 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /**
    * Marks the record's partition busy (handoff.ts) so that, if a rebalance moves the partition
    * while the handler runs, the new owner waits instead of running the record a second time.
-   * Runs beside the handler; a failure only means no marker (at-least-once still holds).
+   * False when the mark could not be written (a rebalance under way, or Kafka trouble).
    */
-  async #markBusy(session: Session, record: WorkerRecord): Promise<void> {
+  async #markBusy(session: Session, record: WorkerRecord): Promise<boolean> {
     const timeout = this.settings.handoffTimeoutMs
     const memberId = session.consumer.memberId
-    if (timeout === 0 || !memberId) return
+    if (timeout === 0) return true
+    if (!memberId) return false
     try {
       const marker = encodeBusyMarker({ memberId, until: Date.now() + timeout })
       await commitWithMetadata(session.consumer, this.settings.topic, record.partition, record.offset, marker)
+      return true
     } catch (err) {
       this.log.debug(
         { event: 'busy-marker-failed', err: toUserError(err).message },
         'could not mark the partition busy'
       )
+      return false
     }
+  }
+
+  /** Takes our busy mark off a partition we are not going to work on (same offset: nothing moves back). */
+  async #clearBusy(session: Session, record: WorkerRecord): Promise<void> {
+    if (this.settings.handoffTimeoutMs === 0) return
+    await commitWithMetadata(session.consumer, this.settings.topic, record.partition, record.offset, '').catch(() => {})
+  }
+
+  /** Resolves at the session's next group join, or after `ms`. */
+  #nextJoin(session: Session, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.off('assigned', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.on('assigned', done)
+      if (session !== this.#session) done()
+    })
   }
 
   /**

@@ -12,6 +12,12 @@ import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
 
 const WORK_UNIT_MS = 20
+/**
+ * The scale-out test's work unit: 100 records of 0-10 units are ~30 s of work for one
+ * worker, long enough that new workers (Node start-up + group join, slower on a loaded
+ * CI machine) still find a backlog.
+ */
+const SCALE_WORK_UNIT_MS = 60
 const connection = () => resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {} })
 const quiet = createLogger({ name: 'test-autoscaler', level: 'warn' })
 
@@ -81,7 +87,8 @@ async function startScaler(
   topic: string,
   group: string,
   logs: WorkerLogs,
-  config: Partial<AutoscalerConfigInput>
+  config: Partial<AutoscalerConfigInput>,
+  workUnitMs = WORK_UNIT_MS
 ): Promise<RunningAutoscaler> {
   const scaler = await createAutoscaler({
     connection: connection(),
@@ -97,7 +104,7 @@ async function startScaler(
       scaleOutCooldown: 0,
       scaleInCooldown: 4000,
       dashboard: { enabled: false },
-      local: { consumerArgs: ['--work-unit-ms', String(WORK_UNIT_MS)], killAfter: 20_000 },
+      local: { consumerArgs: ['--work-unit-ms', String(workUnitMs)], killAfter: 20_000 },
       ...config
     }
   })
@@ -112,10 +119,13 @@ describe('autoscaler with the local process pool, on the real broker', () => {
     const topic = await freshTopic('scale8', 8)
     const group = uniqueName('scale8')
     const logs = new WorkerLogs()
-    const scaler = await startScaler(topic, group, logs, {
-      policy: 'drain',
-      drain: { drainTargetMs: 3000, recordTimeMs: 100, rebalancePauseMs: 1000 }
-    })
+    const scaler = await startScaler(
+      topic,
+      group,
+      logs,
+      { policy: 'drain', drain: { drainTargetMs: 3000, recordTimeMs: 100, rebalancePauseMs: 1000 } },
+      SCALE_WORK_UNIT_MS
+    )
     await waitFor(
       'the first worker to join',
       () => logs.events('assigned').some((l) => (l['partitions'] as number[]).length === 8),
@@ -156,7 +166,7 @@ describe('autoscaler with the local process pool, on the real broker', () => {
     assert.ok(outs.length >= 2, 'scale-outs: the initial one to min and at least one on lag')
     assert.ok(ins.length >= 1, 'at least one scale-in')
     t.diagnostic(
-      `${units} work units (${units * WORK_UNIT_MS} ms of work) drained in ${drainedMs} ms; peak ${peak} workers; ` +
+      `${units} work units (${units * SCALE_WORK_UNIT_MS} ms of work) drained in ${drainedMs} ms; peak ${peak} workers; ` +
         `${worked.size} workers did work; decisions: ${scaler.loop.decisions.map((d) => `${d.action} ${d.from}->${d.desired}`).join(', ')}`
     )
   })
