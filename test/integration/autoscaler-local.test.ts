@@ -112,6 +112,18 @@ async function startScaler(
   return scaler
 }
 
+/** A local pool of `lagscale consumer` workers on the test broker (closed after the tests). */
+function startPool(topic: string, group: string, logs: WorkerLogs, extraArgs: string[]): LocalPoolBackend {
+  const consumerArgs = ['--bootstrap-server', testEnv().bootstrap, '--topic', topic, '--group', group, '--port', '0']
+  const pool = createLocalPool({
+    consumerArgs: [...consumerArgs, ...extraArgs],
+    logger: quiet,
+    onOutput: logs.onOutput
+  })
+  pools.push(pool)
+  return pool
+}
+
 const runningWorkers = async (scaler: RunningAutoscaler) => (await scaler.backend.status()).running
 
 describe('autoscaler with the local process pool, on the real broker', () => {
@@ -254,25 +266,7 @@ describe('autoscaler with the local process pool, on the real broker', () => {
     const topic = await freshTopic('scale-kill', 4)
     const group = uniqueName('scale-kill')
     const logs = new WorkerLogs()
-    const pool = createLocalPool({
-      consumerArgs: [
-        '--bootstrap-server',
-        testEnv().bootstrap,
-        '--topic',
-        topic,
-        '--group',
-        group,
-        '--port',
-        '0',
-        '--work-unit-ms',
-        String(WORK_UNIT_MS),
-        '--session-timeout-ms',
-        '6000'
-      ],
-      logger: quiet,
-      onOutput: logs.onOutput
-    })
-    pools.push(pool)
+    const pool = startPool(topic, group, logs, ['--work-unit-ms', String(WORK_UNIT_MS), '--session-timeout-ms', '6000'])
     await pool.scaleTo(2)
     await waitFor('2 workers running', () => pool.workers.filter((w) => w.state === 'running').length === 2, 30_000)
     await sendWork(topic, 80, 11)
@@ -312,23 +306,7 @@ describe('autoscaler with the local process pool, on the real broker', () => {
     const topic = await freshTopic('scale-storm', 8)
     const group = uniqueName('scale-storm')
     const logs = new WorkerLogs()
-    const pool = createLocalPool({
-      consumerArgs: [
-        '--bootstrap-server',
-        testEnv().bootstrap,
-        '--topic',
-        topic,
-        '--group',
-        group,
-        '--port',
-        '0',
-        '--work-unit-ms',
-        '10'
-      ],
-      logger: quiet,
-      onOutput: logs.onOutput
-    })
-    pools.push(pool)
+    const pool = startPool(topic, group, logs, ['--work-unit-ms', '10'])
     await pool.scaleTo(1)
     await sendWork(topic, 400, 3)
     const expected = await allRecordKeys(topic)
