@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { int, topicName } from '../config-schema.ts'
 import { usageError } from '../errors.ts'
 import { drainOptionsSchema, kedaOptionsSchema, POLICY_NAMES, seedOptionsSchema } from './policy/index.ts'
 
@@ -23,15 +24,6 @@ const duration = (min: number, max = 7 * 24 * 3_600_000) =>
       .max(max, { error: `must be at most ${max} ms` })
   )
 
-const int = (min: number, max = 1_000_000) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-
-const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "use only letters, digits, '.', '_' and '-'")
-
 /** Policy option keys ending in `Ms` also take durations (`drainTargetMs: 60s`). */
 const withDurations = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => {
@@ -53,8 +45,8 @@ export const autoscalerConfigSchema = z
     ),
     /** Where partitions without a committed offset start: the consumers' auto.offset.reset. */
     resetPolicy: z.enum(['earliest', 'latest']).default('earliest'),
-    min: int(0).default(1),
-    max: int(1).default(8),
+    min: int(0, 1_000_000).default(1),
+    max: int(1, 1_000_000).default(8),
     policy: z.enum(POLICY_NAMES, { error: `must be one of ${POLICY_NAMES.join(', ')}` }).default('drain'),
     /** How often lag is read and a decision taken (CloudWatch's period is 60 s). */
     interval: duration(100).default(5000),

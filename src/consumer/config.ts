@@ -1,24 +1,11 @@
 import { z } from 'zod'
+import { int, topicName } from '../config-schema.ts'
 import { usageError } from '../errors.ts'
 
 /** The seed's names (S18): topic `Topic_from_java`, group `group_id`, port 8081. */
 export const DEFAULT_TOPIC = 'Topic_from_java'
 export const DEFAULT_GROUP = 'group_id'
 export const DEFAULT_PORT = 8081
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-
-const topicName = z
-  .string()
-  .min(1)
-  .max(249)
-  .regex(/^[a-zA-Z0-9._-]+$/, "use only letters, digits, '.', '_' and '-'")
-  .refine((t) => t !== '.' && t !== '..', 'cannot be "." or ".."')
 
 /**
  * Every setting of a consumer worker, validated once here and then passed down as it is:

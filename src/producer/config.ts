@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { topicName } from '../config-schema.ts'
 import { usageError } from '../errors.ts'
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 
@@ -17,12 +18,7 @@ export const producerConfigSchema = z.object({
   /** 0 picks a free port (tests). */
   port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
   host: z.string().min(1).default('0.0.0.0'),
-  topic: z
-    .string()
-    .max(249)
-    .regex(/^[a-zA-Z0-9._-]+$/, "use only letters, digits, '.', '_' and '-'")
-    .refine((t) => t !== '.' && t !== '..', 'cannot be "." or ".."')
-    .default(DEFAULT_TOPIC),
+  topic: topicName.default(DEFAULT_TOPIC),
   /** Largest N one POST may ask for. */
   maxMessagesPerRequest: z.number().int().min(1).max(10_000_000).default(DEFAULT_MAX_MESSAGES_PER_REQUEST),
   /** Largest `values` array POST /api/messages takes. */

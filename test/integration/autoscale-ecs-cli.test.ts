@@ -6,16 +6,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { CloudWatchClient, paginateListMetrics } from '@aws-sdk/client-cloudwatch'
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand
-} from '@aws-sdk/client-ecs'
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs'
 import { runCli, spawnCli, uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
-import { isolateAwsEnvironment, type MotoServer, startMoto } from '../support/moto.ts'
+import { createEcsService, isolateAwsEnvironment, type MotoServer, startMoto } from '../support/moto.ts'
 import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -31,18 +25,7 @@ after(async () => {
 test('autoscale --backend ecs: lag on 4 partitions sets the service to 4 tasks and publishes MSK-named metrics', async (t) => {
   const aws = { region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials }
   const ecs = new ECSClient(aws)
-  const cluster = uniqueName('cluster')
-  const service = uniqueName('consumer')
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'consumer',
-      containerDefinitions: [{ name: 'consumer', image: 'lagscale:test', memory: 256 }]
-    })
-  )
-  await ecs.send(new CreateClusterCommand({ clusterName: cluster }))
-  await ecs.send(
-    new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: 'consumer', desiredCount: 1 })
-  )
+  const { cluster, service } = await createEcsService(ecs, { desired: 1 })
 
   const topic = await freshTopic('ecs-cli', 4)
   const group = uniqueName('ecs-cli')

@@ -4,20 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
 import { CloudWatchClient, GetMetricDataCommand, type Metric, paginateListMetrics } from '@aws-sdk/client-cloudwatch'
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand
-} from '@aws-sdk/client-ecs'
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs'
 import pino from 'pino'
 import { createEcsBackend, type EcsBackend, type EcsBackendOptions } from '../../src/autoscaler/backends/ecs.ts'
 import { createCloudWatchPublisher, MSK_DIMENSIONS } from '../../src/autoscaler/cloudwatch.ts'
 import type { Decision, Observation, PartitionObservation } from '../../src/autoscaler/types.ts'
 import { UserError } from '../../src/errors.ts'
 import type { Logger } from '../../src/log.ts'
-import { isolateAwsEnvironment, type MotoServer, startMoto } from '../support/moto.ts'
+import { createEcsService, isolateAwsEnvironment, type MotoServer, startMoto } from '../support/moto.ts'
+import { observationOf, partitionObservation } from '../support/observations.ts'
 
 let moto: MotoServer
 let ecs: ECSClient
@@ -29,12 +24,6 @@ before(async () => {
   isolateAwsEnvironment()
   moto = await startMoto()
   ecs = new ECSClient(aws())
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'consumer',
-      containerDefinitions: [{ name: 'consumer', image: 'lagscale:test', memory: 256 }]
-    })
-  )
 })
 
 after(async () => {
@@ -63,17 +52,6 @@ const decision = (desired: number): Decision => ({
   reason: 'test'
 })
 
-/** A cluster with a service running `desired` tasks of the test task definition. */
-async function ecsService(desired = 1): Promise<{ cluster: string; service: string }> {
-  const cluster = unique('cluster')
-  const service = unique('consumer')
-  await ecs.send(new CreateClusterCommand({ clusterName: cluster }))
-  await ecs.send(
-    new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: 'consumer', desiredCount: desired })
-  )
-  return { cluster, service }
-}
-
 function backend(options: Partial<EcsBackendOptions> & { cluster: string; service: string }): EcsBackend {
   const b = createEcsBackend({ ...aws(), ...options })
   backends.push(b)
@@ -87,7 +65,7 @@ async function desiredCount(cluster: string, service: string): Promise<number | 
 
 describe('ECS backend against moto', () => {
   test('status reports the service; scaleTo sets desiredCount, and skips UpdateService when it already matches', async () => {
-    const { cluster, service } = await ecsService(1)
+    const { cluster, service } = await createEcsService(ecs, { desired: 1 })
     const b = backend({ cluster, service })
     const status = await b.status()
     assert.equal(status.desired, 1)
@@ -113,7 +91,7 @@ describe('ECS backend against moto', () => {
   })
 
   test('a count above max (or below min) is clamped, and the clamp is reported and logged', async () => {
-    const { cluster, service } = await ecsService(1)
+    const { cluster, service } = await createEcsService(ecs, { desired: 1 })
     const { logger, lines } = captureLogs()
     const b = backend({ cluster, service, min: 1, max: 5, logger })
 
@@ -135,7 +113,7 @@ describe('ECS backend against moto', () => {
   })
 
   test('an Application Auto Scaling scalable target narrows the bounds', async () => {
-    const { cluster, service } = await ecsService(3)
+    const { cluster, service } = await createEcsService(ecs, { desired: 3 })
     const autoscaling = new ApplicationAutoScalingClient(aws())
     await autoscaling.send(
       new RegisterScalableTargetCommand({
@@ -169,7 +147,7 @@ describe('ECS backend against moto', () => {
   })
 
   test('an unknown service or cluster gives one sentence that names it', async () => {
-    const { cluster } = await ecsService(1)
+    const { cluster } = await createEcsService(ecs, { desired: 1 })
     const missing = backend({ cluster, service: 'no-such-service' })
     await assert.rejects(missing.scaleTo(2, decision(2)), (err: Error) => {
       assert.ok(err instanceof UserError)
@@ -326,33 +304,11 @@ describe('AWS errors (fake endpoint)', () => {
   })
 })
 
-function partition(topic: string, n: number, lag: number, timeLagMs: number): PartitionObservation {
-  return {
-    topic,
-    partition: n,
-    logStartOffset: 0,
-    logEndOffset: 100 + lag,
-    committedOffset: 100,
-    lag,
-    lagFrom: 'committed',
-    timeLagMs
-  }
-}
+const partition = (topic: string, n: number, lag: number, timeLagMs: number): PartitionObservation =>
+  partitionObservation(n, lag, { topic, timeLagMs })
 
-function observation(group: string, partitions: PartitionObservation[], stale = false): Observation {
-  return {
-    at: Date.now(),
-    group,
-    topics: [...new Set(partitions.map((p) => p.topic))],
-    partitions,
-    sumOffsetLag: partitions.reduce((s, p) => s + p.lag, 0),
-    maxOffsetLag: Math.max(0, ...partitions.map((p) => p.lag)),
-    maxTimeLagMs: Math.max(0, ...partitions.map((p) => p.timeLagMs)),
-    groupState: 'Stable',
-    members: [],
-    stale
-  }
-}
+const observation = (group: string, partitions: PartitionObservation[], stale = false): Observation =>
+  observationOf(Date.now(), partitions, { group, stale })
 
 describe('CloudWatch publisher against moto', () => {
   const namespace = 'Lagscale/Kafka'

@@ -5,66 +5,20 @@
  * disconnected apart. No Kafka here: the dashboard only presents snapshots.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core'
-import type {
-  AutoscalerSnapshot,
-  DecisionLogEntry,
-  GroupMemberObservation,
-  PartitionObservation
-} from '../../src/autoscaler/types.ts'
-import { type Dashboard, type DashboardSource, registerDashboard } from '../../src/dashboard/index.ts'
+import type { Page } from 'playwright-core'
+import type { AutoscalerSnapshot, DecisionLogEntry, GroupMemberObservation } from '../../src/autoscaler/types.ts'
+import { type Dashboard, registerDashboard } from '../../src/dashboard/index.ts'
+import { type LaunchedChromium, launchChromium, type PageDocument, screenshotPng } from '../support/browser.ts'
+import { dashboardSnapshot, FakeDashboardSource } from '../support/dashboard.ts'
+import { observationOf, partitionObservation } from '../support/observations.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync'
-]
 const WAIT_MS = 15_000
 
-/** The little of the DOM that the functions run in the page use (this project compiles without lib.dom). */
-interface PageElement {
-  textContent: string | null
-  getAttribute(name: string): string | null
-  getBoundingClientRect(): { right: number }
-}
-declare const document: {
-  querySelector(selector: string): PageElement | null
-  querySelectorAll(selector: string): Iterable<PageElement>
-  documentElement: { scrollWidth: number; clientWidth: number }
-}
-
-/** Holds the newest snapshot and tells the subscribers about each new one, as the autoscaler does. */
-class FakeSource implements DashboardSource {
-  #latest: AutoscalerSnapshot | undefined
-  readonly listeners = new Set<(s: AutoscalerSnapshot) => void>()
-
-  snapshot(): AutoscalerSnapshot | undefined {
-    return this.#latest
-  }
-
-  subscribe(listener: (s: AutoscalerSnapshot) => void): () => void {
-    this.listeners.add(listener)
-    return () => void this.listeners.delete(listener)
-  }
-
-  push(s: AutoscalerSnapshot): void {
-    this.#latest = s
-    for (const l of [...this.listeners]) l(s)
-  }
-}
+// The functions run in the page see the browser's document; this project compiles without lib.dom.
+declare const document: PageDocument
 
 const T0 = Date.parse('2026-03-01T12:00:00Z')
 const TOPIC = 'orders'
@@ -92,43 +46,28 @@ function snapshot(i: number, step: Step): AutoscalerSnapshot {
   const members = step.members ?? []
   const ownerOf = (p: number): string | undefined =>
     members.find((m) => m.partitions.some((x) => x.partition === p))?.clientId
-  const partitions: PartitionObservation[] = step.lags.map((lag, partition) => ({
-    topic: TOPIC,
-    partition,
-    logStartOffset: 0,
-    logEndOffset: 10_000 + lag,
-    committedOffset: 10_000,
-    lag,
-    lagFrom: 'committed',
-    consumeRate: 50,
-    produceRate: 50 + lag / 5,
-    timeLagMs: lag * 20,
-    owner: ownerOf(partition)
-  }))
-  return {
-    at,
+  const partitions = step.lags.map((lag, partition) =>
+    partitionObservation(partition, lag, {
+      topic: TOPIC,
+      logEndOffset: 10_000 + lag,
+      committedOffset: 10_000,
+      consumeRate: 50,
+      produceRate: 50 + lag / 5,
+      timeLagMs: lag * 20,
+      owner: ownerOf(partition)
+    })
+  )
+  const observation = observationOf(at, partitions, {
     group: 'orders-workers',
-    topics: [TOPIC],
-    policy: 'drain-time',
-    backend: 'local',
-    limits: { min: 1, max: 8, scaleOutCooldownMs: 30_000, scaleInCooldownMs: 120_000, parallelismPerPartition: 1 },
-    intervalMs: 5000,
-    observation: {
-      at,
-      group: 'orders-workers',
-      topics: [TOPIC],
-      partitions,
-      sumOffsetLag: step.lags.reduce((a, b) => a + b, 0),
-      maxOffsetLag: Math.max(...step.lags),
-      maxTimeLagMs: Math.max(...step.lags) * 20,
-      groupState: members.length === 0 ? 'Empty' : 'Stable',
-      members,
-      stale: step.stale ?? false,
-      ...(step.stale ? { error: 'broker unreachable: connect ECONNREFUSED 127.0.0.1:9092' } : {})
-    },
+    groupState: members.length === 0 ? 'Empty' : 'Stable',
+    members,
+    stale: step.stale ?? false,
+    ...(step.stale ? { error: 'broker unreachable: connect ECONNREFUSED 127.0.0.1:9092' } : {})
+  })
+  return dashboardSnapshot(observation, {
     status: { desired: step.desired ?? 1, running: step.running ?? 1 },
     decisions: step.decisions ?? []
-  }
+  })
 }
 
 const CAPPED: DecisionLogEntry = {
@@ -186,42 +125,23 @@ const texts = async (page: Page, testid: string): Promise<string[]> =>
   (await page.getByTestId(testid).allTextContents()).map((t) => t.trim())
 
 describe('the autoscaler dashboard in chromium', () => {
-  const source = new FakeSource()
+  const source = new FakeDashboardSource()
   let app: FastifyInstance | undefined
   let appClosed = false
   let dashboard: Dashboard | undefined
   let url = ''
-  let server: BrowserServer | undefined
-  let browser: Browser | undefined
-  let browserPid: number | undefined
+  let chromium: LaunchedChromium | undefined
 
   before(async () => {
-    const version = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' })
-    assert.equal(
-      version.status,
-      0,
-      `this test drives Debian's chromium at ${CHROMIUM} (apt-get install chromium): ${version.error?.message ?? version.stderr}`
-    )
+    chromium = await launchChromium()
     app = Fastify({ logger: false })
     dashboard = registerDashboard(app, source)
     await app.listen({ port: 0, host: '127.0.0.1' })
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/`
-    // launchServer gives the browser's PID, so the after hook can kill it if close() does not.
-    server = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 })
-    browserPid = server.process().pid
-    browser = await chromium.connect(server.wsEndpoint())
   })
 
   after(async () => {
-    await browser?.close().catch(() => {})
-    await server?.close().catch(() => {})
-    if (browserPid !== undefined) {
-      try {
-        process.kill(-browserPid, 'SIGKILL') // playwright starts chromium as a process group leader
-      } catch {
-        // already gone
-      }
-    }
+    await chromium?.close()
     if (!appClosed) await app?.close()
   })
 
@@ -230,7 +150,7 @@ describe('the autoscaler dashboard in chromium', () => {
     source.push(snapshot(0, { lags: [0, 0, 0, 0] }))
     source.push(snapshot(1, { lags: [0, 120, 40, 0] }))
 
-    const context = await browser!.newContext({
+    const context = await chromium!.browser.newContext({
       locale: 'en-US',
       timezoneId: 'UTC',
       viewport: { width: 1280, height: 900 }
@@ -359,15 +279,8 @@ describe('the autoscaler dashboard in chromium', () => {
       assert.equal(await page.getByTestId('banner').isVisible(), false)
       await waitForText(page, 'sum-lag', '1,000')
 
-      const shot = join(mkdtempSync(join(tmpdir(), 'lagscale-dashboard-')), 'dashboard.png')
-      await page.screenshot({ path: shot, fullPage: true })
-      assert.ok(statSync(shot).size > 0, 'a non-empty screenshot')
-      assert.deepEqual(
-        [...readFileSync(shot).subarray(0, 8)],
-        [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-        'a PNG'
-      )
-      t.diagnostic(`screenshot: ${shot} (${statSync(shot).size} bytes)`)
+      const shot = await screenshotPng(page, 'dashboard.png')
+      t.diagnostic(`screenshot: ${shot.path} (${shot.bytes} bytes)`)
 
       // A narrow window: nothing wider than the screen; the charts shrink to fit.
       await page.setViewportSize({ width: 380, height: 800 })

@@ -5,33 +5,19 @@
  * (the form post shows the plain answer).
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
 import pino from 'pino'
-import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { createWorker, type Worker } from '../../src/consumer/worker.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { producerConfig } from '../../src/producer/config.ts'
 import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts'
+import { type LaunchedChromium, launchChromium, screenshotPng } from '../support/browser.ts'
 import { uniqueName } from '../support/cli.ts'
 import { endOffsets, freshTopic, readTopicRecords } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync'
-]
 const PARTITIONS = 2
 
 type LogLine = Record<string, unknown> & { event?: string; msg?: string }
@@ -106,17 +92,10 @@ describe('the Send Message page in chromium', () => {
   let topic = ''
   let app: ProducerApp | undefined
   let worker: Worker | undefined
-  let server: BrowserServer | undefined
-  let browser: Browser | undefined
-  let browserPid: number | undefined
+  let chromium: LaunchedChromium | undefined
 
   before(async () => {
-    const version = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' })
-    assert.equal(
-      version.status,
-      0,
-      `this test drives Debian's chromium at ${CHROMIUM} (apt-get install chromium): ${version.error?.message ?? version.stderr}`
-    )
+    chromium = await launchChromium()
     topic = await freshTopic('browser', PARTITIONS)
     app = await startProducerApp(producerConfig({ connection: connection(), topic, port: 0, host: '127.0.0.1' }), {
       logger: pino({ level: 'silent' })
@@ -138,23 +117,10 @@ describe('the Send Message page in chromium', () => {
     await book.until('the worker owns both partitions', () =>
       book.events('assigned').some((l) => (l['partitions'] as number[] | undefined)?.length === PARTITIONS)
     )
-    // launchServer gives the browser's PID, so the after hook can kill it if close() does not.
-    // Playwright runs chromium with a fresh temporary profile (user-data-dir) and removes it on close.
-    server = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 })
-    browserPid = server.process().pid
-    browser = await chromium.connect(server.wsEndpoint())
   })
 
   after(async () => {
-    await browser?.close().catch(() => {})
-    await server?.close().catch(() => {})
-    if (browserPid !== undefined) {
-      try {
-        process.kill(-browserPid, 'SIGKILL') // playwright starts chromium as a process group leader
-      } catch {
-        // already gone
-      }
-    }
+    await chromium?.close()
     await worker?.stop('test over')
     await app?.close()
   })
@@ -205,7 +171,7 @@ describe('the Send Message page in chromium', () => {
   }
 
   test('with JavaScript: type 5, Submit, "Messages sent: 5" under the form; the worker does the 5 records', async (t) => {
-    const context = await browser!.newContext()
+    const context = await chromium!.browser.newContext()
     try {
       const page = await context.newPage()
       const before = await endOffsets(topic, PARTITIONS)
@@ -221,15 +187,8 @@ describe('the Send Message page in chromium', () => {
       assert.ok(await page.getByRole('button', { name: 'Submit' }).isEnabled(), 'the button is enabled again')
       t.diagnostic(`page -> answer shown: ${Math.round(performance.now() - started)} ms`)
 
-      const shot = join(mkdtempSync(join(tmpdir(), 'lagscale-browser-')), 'send-message.png')
-      await page.screenshot({ path: shot, fullPage: true })
-      assert.ok(statSync(shot).size > 0, 'a non-empty screenshot')
-      assert.deepEqual(
-        [...readFileSync(shot).subarray(0, 8)],
-        [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-        'a PNG'
-      )
-      t.diagnostic(`screenshot: ${shot} (${statSync(shot).size} bytes)`)
+      const shot = await screenshotPng(page, 'send-message.png')
+      t.diagnostic(`screenshot: ${shot.path} (${shot.bytes} bytes)`)
 
       // The 200 came after the brokers acknowledged all 5, so the log-end offsets are final now.
       const afterEnds = await endOffsets(topic, PARTITIONS)
@@ -241,7 +200,7 @@ describe('the Send Message page in chromium', () => {
   })
 
   test('without JavaScript: the form post shows the plain answer; the worker does the 5 records', async () => {
-    const context = await browser!.newContext({ javaScriptEnabled: false })
+    const context = await chromium!.browser.newContext({ javaScriptEnabled: false })
     try {
       const page = await context.newPage()
       const before = await endOffsets(topic, PARTITIONS)

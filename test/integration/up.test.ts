@@ -8,21 +8,19 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { type Browser, chromium } from 'playwright-core'
 import type { PoolWorkerInfo } from '../../src/autoscaler/backends/local.ts'
 import type { AutoscalerSnapshot } from '../../src/autoscaler/types.ts'
+import { type LaunchedChromium, launchChromium, type PageDocument } from '../support/browser.ts'
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
 
 // The page functions run in the browser; this project compiles without the DOM types.
-declare const document: { querySelector(selector: string): { textContent: string | null } | null }
+declare const document: PageDocument
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
-
-let browser: Browser | undefined
+let chromium: LaunchedChromium | undefined
 after(async () => {
-  await browser?.close()
+  await chromium?.close()
 })
 
 const alive = (pid: number): boolean => {
@@ -84,7 +82,8 @@ test('lagscale up: producer page -> lag on the dashboard -> consumers scale out 
     const dashboardUrl = /dashboard +(http:\/\/\S+)/.exec(banner)?.[1]
     assert.ok(producerUrl && dashboardUrl, banner)
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    chromium = await launchChromium()
+    const browser = chromium.browser
     const dashboard = await browser.newPage()
     await dashboard.goto(dashboardUrl)
     await dashboard.getByTestId('consumers-running').filter({ hasText: '1' }).waitFor({ timeout: 30_000 })

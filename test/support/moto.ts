@@ -1,7 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  type ECSClient,
+  RegisterTaskDefinitionCommand
+} from '@aws-sdk/client-ecs'
 import { lagscaleHome } from '../../src/broker/paths.ts'
+import { uniqueName } from './cli.ts'
 
 const VERSION = '5.2.5'
 
@@ -124,4 +131,33 @@ function stopChild(child: ChildProcess): Promise<void> {
     })
     child.kill('SIGTERM')
   })
+}
+
+/** The ECS clients that have registered the test task definition, so each does it once. */
+const registered = new WeakSet<ECSClient>()
+
+/**
+ * A fresh cluster with a service running `desired` tasks of the test task definition
+ * ('consumer', registered on the first call).
+ */
+export async function createEcsService(
+  ecs: ECSClient,
+  { desired = 1 }: { desired?: number } = {}
+): Promise<{ cluster: string; service: string }> {
+  if (!registered.has(ecs)) {
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'consumer',
+        containerDefinitions: [{ name: 'consumer', image: 'lagscale:test', memory: 256 }]
+      })
+    )
+    registered.add(ecs)
+  }
+  const cluster = uniqueName('cluster')
+  const service = uniqueName('consumer')
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }))
+  await ecs.send(
+    new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: 'consumer', desiredCount: desired })
+  )
+  return { cluster, service }
 }

@@ -9,32 +9,19 @@ import { createPolicy } from '../../src/autoscaler/policy/index.ts'
 import type { BackendStatus, Decision, Observation, ScalingBackend } from '../../src/autoscaler/types.ts'
 import { resolveAutoscalerConfig } from '../../src/cli/commands/autoscale.ts'
 import { createLogger } from '../../src/log.ts'
+import { limits, observationOf, partitionObservation } from '../support/observations.ts'
 
 const quiet = createLogger({ name: 'test', level: 'silent' })
 
-function observation(at: number, lags: number[], stale = false): Observation {
-  return {
+/** Group g on topic t, nothing committed: the lag counts from the earliest offset, 0. */
+const observation = (at: number, lags: number[], stale = false): Observation =>
+  observationOf(
     at,
-    group: 'g',
-    topics: ['t'],
-    partitions: lags.map((lag, partition) => ({
-      topic: 't',
-      partition,
-      logStartOffset: 0,
-      logEndOffset: lag,
-      lag,
-      lagFrom: 'earliest' as const,
-      timeLagMs: 0
-    })),
-    sumOffsetLag: lags.reduce((a, b) => a + b, 0),
-    maxOffsetLag: Math.max(0, ...lags),
-    maxTimeLagMs: 0,
-    groupState: 'Stable',
-    members: [],
-    stale,
-    ...(stale ? { error: 'no answer from Kafka within 3000 ms' } : {})
-  }
-}
+    lags.map((lag, i) =>
+      partitionObservation(i, lag, { topic: 't', logEndOffset: lag, committedOffset: undefined, lagFrom: 'earliest' })
+    ),
+    { group: 'g', stale, ...(stale ? { error: 'no answer from Kafka within 3000 ms' } : {}) }
+  )
 
 /** Hands out the observations it is given, one per observe(). */
 class ScriptedSource implements ObservationSource {
@@ -66,15 +53,13 @@ class RecordingBackend implements ScalingBackend {
   async close(): Promise<void> {}
 }
 
-const limits = { min: 1, max: 8, scaleOutCooldownMs: 10_000, scaleInCooldownMs: 10_000, parallelismPerPartition: 1 }
-
 function loop(observations: Observation[], backend: ScalingBackend) {
   return new Autoscaler({
     monitor: new ScriptedSource(observations),
     policy: createPolicy('keda', { lagThreshold: 10, tolerance: 0, scaleUpPods: 100, stabilizationWindowMs: 0 }),
     policyName: 'keda',
     backend,
-    limits,
+    limits: limits({ scaleOutCooldownMs: 10_000, scaleInCooldownMs: 10_000 }),
     intervalMs: 1000,
     logger: quiet
   })

@@ -11,71 +11,22 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Counter, Registry } from 'prom-client'
-import type { AutoscalerSnapshot, DecisionLogEntry, GroupMemberObservation } from '../../src/autoscaler/types.ts'
+import type { AutoscalerSnapshot } from '../../src/autoscaler/types.ts'
 import { type DashboardOptions, type DashboardSource, registerDashboard } from '../../src/dashboard/index.ts'
-
-/** Holds the newest snapshot and tells the subscribers about each new one, as the autoscaler does. */
-class FakeSource implements DashboardSource {
-  #latest: AutoscalerSnapshot | undefined
-  readonly listeners = new Set<(s: AutoscalerSnapshot) => void>()
-
-  snapshot(): AutoscalerSnapshot | undefined {
-    return this.#latest
-  }
-
-  subscribe(listener: (s: AutoscalerSnapshot) => void): () => void {
-    this.listeners.add(listener)
-    return () => void this.listeners.delete(listener)
-  }
-
-  push(s: AutoscalerSnapshot): void {
-    this.#latest = s
-    for (const l of [...this.listeners]) l(s)
-  }
-}
+import { dashboardSnapshot, FakeDashboardSource } from '../support/dashboard.ts'
+import { observationOf, partitionObservation } from '../support/observations.ts'
 
 const T0 = Date.parse('2026-03-01T12:00:00Z')
 
-function snapshot(
-  at: number,
-  lags: number[],
-  extra: { members?: GroupMemberObservation[]; decisions?: DecisionLogEntry[]; running?: number } = {}
-): AutoscalerSnapshot {
-  const partitions = lags.map((lag, partition) => ({
-    topic: 'orders',
-    partition,
-    logStartOffset: 0,
-    logEndOffset: 1000 + lag,
-    committedOffset: 1000,
-    lag,
-    lagFrom: 'committed' as const,
-    timeLagMs: lag * 10,
-    owner: 'worker-1'
-  }))
-  return {
-    at,
-    group: 'orders-workers',
-    topics: ['orders'],
-    policy: 'drain-time',
-    backend: 'local',
-    limits: { min: 1, max: 8, scaleOutCooldownMs: 30_000, scaleInCooldownMs: 120_000, parallelismPerPartition: 1 },
-    intervalMs: 5000,
-    observation: {
+/** Lags on partitions 0..n-1 of orders, all owned by worker-1. */
+const snapshot = (at: number, lags: number[]): AutoscalerSnapshot =>
+  dashboardSnapshot(
+    observationOf(
       at,
-      group: 'orders-workers',
-      topics: ['orders'],
-      partitions,
-      sumOffsetLag: lags.reduce((a, b) => a + b, 0),
-      maxOffsetLag: Math.max(...lags),
-      maxTimeLagMs: Math.max(...lags) * 10,
-      groupState: 'Stable',
-      members: extra.members ?? [],
-      stale: false
-    },
-    status: { desired: 1, running: extra.running ?? 1 },
-    decisions: extra.decisions ?? []
-  }
-}
+      lags.map((lag, i) => partitionObservation(i, lag, { topic: 'orders', timeLagMs: lag * 10, owner: 'worker-1' })),
+      { group: 'orders-workers' }
+    )
+  )
 
 const apps: FastifyInstance[] = []
 after(async () => {
@@ -93,7 +44,7 @@ const json = (body: string): unknown => JSON.parse(body)
 
 describe('dashboard JSON', () => {
   test('/api/snapshot: 503 with a JSON message before the first snapshot, then the newest one', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     const app = dashboard(source)
     const before = await app.inject('/api/snapshot')
     assert.equal(before.statusCode, 503)
@@ -111,7 +62,7 @@ describe('dashboard JSON', () => {
   })
 
   test('/api/history keeps the last historyLimit snapshots, oldest first; limit= and since= select', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     source.push(snapshot(T0, [1])) // before registration: the first history entry
     const app = dashboard(source, { historyLimit: 3 })
     for (let i = 1; i < 6; i++) source.push(snapshot(T0 + i * 1000, [i]))
@@ -143,7 +94,7 @@ describe('dashboard JSON', () => {
   })
 
   test('the default history keeps 720 snapshots', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     const app = dashboard(source)
     for (let i = 0; i < 800; i++) source.push(snapshot(T0 + i * 5000, [i]))
     const h = json((await app.inject('/api/history')).body) as { limit: number; snapshots: AutoscalerSnapshot[] }
@@ -153,20 +104,20 @@ describe('dashboard JSON', () => {
   })
 
   test('a bad historyLimit is refused at registration', () => {
-    assert.throws(() => registerDashboard(Fastify(), new FakeSource(), { historyLimit: 0 }), /historyLimit/)
+    assert.throws(() => registerDashboard(Fastify(), new FakeDashboardSource(), { historyLimit: 0 }), /historyLimit/)
   })
 })
 
 describe('dashboard /metrics', () => {
   test('absent without a registry', async () => {
-    const app = dashboard(new FakeSource())
+    const app = dashboard(new FakeDashboardSource())
     assert.equal((await app.inject('/metrics')).statusCode, 404)
   })
 
   test('Prometheus text from the registry given', async () => {
     const registry = new Registry()
     new Counter({ name: 'lagscale_test_scale_outs_total', help: 'test counter', registers: [registry] }).inc(3)
-    const app = dashboard(new FakeSource(), { registry })
+    const app = dashboard(new FakeDashboardSource(), { registry })
     const r = await app.inject('/metrics')
     assert.equal(r.statusCode, 200)
     assert.match(r.headers['content-type'] ?? '', /^text\/plain/)
@@ -176,7 +127,7 @@ describe('dashboard /metrics', () => {
 
 describe('dashboard page and files', () => {
   test('the page: title, stylesheets and scripts, all served from this app', async () => {
-    const app = dashboard(new FakeSource())
+    const app = dashboard(new FakeDashboardSource())
     const page = await app.inject('/')
     assert.equal(page.statusCode, 200)
     assert.match(page.headers['content-type'] ?? '', /^text\/html; charset=utf-8/)
@@ -200,7 +151,7 @@ describe('dashboard page and files', () => {
   })
 
   test('uPlot comes from node_modules, as npm installed it, with the right content types', async () => {
-    const app = dashboard(new FakeSource())
+    const app = dashboard(new FakeDashboardSource())
     for (const [name, type] of [
       ['uPlot.iife.min.js', /^text\/javascript; charset=utf-8$/],
       ['uPlot.min.css', /^text\/css; charset=utf-8$/]
@@ -216,14 +167,14 @@ describe('dashboard page and files', () => {
   })
 
   test('only the listed files: anything else under assets/ is 404', async () => {
-    const app = dashboard(new FakeSource())
+    const app = dashboard(new FakeDashboardSource())
     for (const path of ['/assets/index.html', '/assets/..%2F..%2F..%2Fpackage.json', '/assets/uPlot.cjs.js']) {
       assert.equal((await app.inject(path)).statusCode, 404, path)
     }
   })
 
   test('under a prefix: /prefix redirects to /prefix/, whose relative links resolve', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     source.push(snapshot(T0, [1, 2]))
     const app = Fastify({ logger: false })
     apps.push(app)
@@ -239,7 +190,7 @@ describe('dashboard page and files', () => {
   })
 
   test('ETag: an unchanged file answers 304', async () => {
-    const app = dashboard(new FakeSource())
+    const app = dashboard(new FakeDashboardSource())
     const first = await app.inject('/assets/dashboard.js')
     const etag = first.headers['etag'] as string
     assert.ok(etag)
@@ -319,7 +270,7 @@ async function eventually(what: string, check: () => boolean, timeoutMs = 5000):
 
 describe('dashboard /api/events (Server-Sent Events)', () => {
   async function listening(
-    source: FakeSource,
+    source: FakeDashboardSource,
     options?: DashboardOptions
   ): Promise<{ app: FastifyInstance; url: string }> {
     const app = Fastify({ logger: false })
@@ -330,7 +281,7 @@ describe('dashboard /api/events (Server-Sent Events)', () => {
   }
 
   test('headers for no buffering, the current snapshot first, then each new one; unsubscribes on disconnect', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     source.push(snapshot(T0, [0, 0]))
     const { url } = await listening(source)
     assert.equal(source.listeners.size, 1, 'the history subscribes')
@@ -357,7 +308,7 @@ describe('dashboard /api/events (Server-Sent Events)', () => {
   })
 
   test('a comment heartbeat keeps an idle stream open', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     const { url } = await listening(source, { heartbeatMs: 30 })
     const stream = await EventStream.open(`${url}/api/events`)
     await stream.until('two heartbeats', () => stream.text.split(': heartbeat\n\n').length >= 3)
@@ -366,7 +317,7 @@ describe('dashboard /api/events (Server-Sent Events)', () => {
   })
 
   test('since= and Last-Event-ID replay what the client missed, from the history', async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     const { url } = await listening(source)
     for (let i = 0; i < 4; i++) source.push(snapshot(T0 + i * 1000, [i]))
 
@@ -384,7 +335,7 @@ describe('dashboard /api/events (Server-Sent Events)', () => {
   })
 
   test("the app's close ends open streams (and does not wait for them)", async () => {
-    const source = new FakeSource()
+    const source = new FakeDashboardSource()
     const { app, url } = await listening(source)
     const stream = await EventStream.open(`${url}/api/events`)
     await stream.until('the retry line', () => stream.text.startsWith('retry:'))

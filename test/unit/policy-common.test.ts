@@ -2,56 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { finalize, freshObservation, usableConsumers, type Wish } from '../../src/autoscaler/policy/common.ts'
 import { createPolicy, POLICY_NAMES } from '../../src/autoscaler/policy/index.ts'
-import type {
-  Observation,
-  PartitionObservation,
-  PolicyInput,
-  ScalerState,
-  ScalingLimits
-} from '../../src/autoscaler/types.ts'
-
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0)
-const TOPIC = 'Topic_from_java'
-
-const part = (partition: number, lag: number): PartitionObservation => ({
-  topic: TOPIC,
-  partition,
-  logStartOffset: 0,
-  logEndOffset: 1000 + lag,
-  committedOffset: 1000,
-  lag,
-  lagFrom: 'committed',
-  timeLagMs: lag > 0 ? 5000 : 0
-})
-
-const obs = (at: number, lags: number[], extra: Partial<Observation> = {}): Observation => ({
-  at,
-  group: 'group_id',
-  topics: [TOPIC],
-  partitions: lags.map((lag, i) => part(i, lag)),
-  sumOffsetLag: lags.reduce((a, b) => a + b, 0),
-  maxOffsetLag: Math.max(0, ...lags),
-  maxTimeLagMs: 0,
-  groupState: 'Stable',
-  members: [],
-  stale: false,
-  ...extra
-})
-
-const LIMITS: ScalingLimits = {
-  min: 1,
-  max: 8,
-  scaleOutCooldownMs: 0,
-  scaleInCooldownMs: 0,
-  parallelismPerPartition: 1
-}
-
-const input = (
-  history: Observation[],
-  state: ScalerState,
-  limits: Partial<ScalingLimits> = {},
-  now = history.at(-1)?.at ?? T0
-): PolicyInput => ({ now, history, state, limits: { ...LIMITS, ...limits } })
+import { policyInput as input, observation as obs, T0 } from '../support/observations.ts'
 
 const wish = (desired: number, fields: Partial<Wish> = {}): Wish => ({
   desired,
@@ -64,8 +15,8 @@ describe('never scale on stale data', () => {
   test('newest observation stale: every policy holds at current, saying since when', () => {
     const history = [
       obs(T0, [500]),
-      obs(T0 + 15_000, [500], { stale: true, error: 'broker unreachable' }),
-      obs(T0 + 30_000, [500], { stale: true, error: 'broker unreachable' })
+      obs(T0 + 15_000, [500], {}, { stale: true, error: 'broker unreachable' }),
+      obs(T0 + 30_000, [500], {}, { stale: true, error: 'broker unreachable' })
     ]
     for (const name of POLICY_NAMES) {
       const d = createPolicy(
@@ -105,7 +56,7 @@ describe('never scale on stale data', () => {
   })
 
   test('an old stale observation before a good one does not matter', () => {
-    const history = [obs(T0, [5], { stale: true }), obs(T0 + 15_000, [5])]
+    const history = [obs(T0, [5], {}, { stale: true }), obs(T0 + 15_000, [5])]
     const fresh = freshObservation(input(history, { current: 1 }), 'keda', 60_000)
     assert.equal(fresh.ok, true)
   })

@@ -9,57 +9,15 @@ import {
 } from '../../src/autoscaler/policy/drain-model.ts'
 import { createPolicy } from '../../src/autoscaler/policy/index.ts'
 import type { DrainOptionsInput } from '../../src/autoscaler/policy/options.ts'
-import type {
-  Decision,
-  Observation,
-  PartitionObservation,
-  ScalerState,
-  ScalingLimits
-} from '../../src/autoscaler/types.ts'
-
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0)
-const TOPIC = 'Topic_from_java'
-
-const part = (partition: number, lag: number, fields: Partial<PartitionObservation> = {}): PartitionObservation => ({
-  topic: TOPIC,
-  partition,
-  logStartOffset: 0,
-  logEndOffset: 1000 + lag,
-  committedOffset: 1000,
-  lag,
-  lagFrom: 'committed',
-  timeLagMs: 0,
-  ...fields
-})
-
-const obsOf = (at: number, partitions: PartitionObservation[], extra: Partial<Observation> = {}): Observation => ({
-  at,
-  group: 'group_id',
-  topics: [...new Set(partitions.map((p) => p.topic))],
-  partitions,
-  sumOffsetLag: partitions.reduce((s, p) => s + p.lag, 0),
-  maxOffsetLag: 0,
-  maxTimeLagMs: 0,
-  groupState: 'Stable',
-  members: [],
-  stale: false,
-  ...extra
-})
-
-/** Lags on partitions 0..n-1 of the seed's topic, with optional per-partition fields. */
-const obs = (at: number, lags: number[], fields: Partial<PartitionObservation> = {}): Observation =>
-  obsOf(
-    at,
-    lags.map((lag, i) => part(i, lag, fields))
-  )
-
-const LIMITS: ScalingLimits = {
-  min: 1,
-  max: 8,
-  scaleOutCooldownMs: 0,
-  scaleInCooldownMs: 0,
-  parallelismPerPartition: 1
-}
+import type { Decision, Observation, ScalerState, ScalingLimits } from '../../src/autoscaler/types.ts'
+import {
+  observation as obs,
+  observationOf as obsOf,
+  partitionObservation as part,
+  policyInput,
+  T0,
+  TOPIC
+} from '../support/observations.ts'
 
 const NOW = T0 + 600_000
 
@@ -76,8 +34,7 @@ const decide = (
   state: ScalerState,
   options: DrainOptionsInput = {},
   limits: Partial<ScalingLimits> = {}
-): Decision =>
-  createPolicy('drain', { ...OPTIONS, ...options })({ now: NOW, history, state, limits: { ...LIMITS, ...limits } })
+): Decision => createPolicy('drain', { ...OPTIONS, ...options })(policyInput(history, state, limits, NOW))
 
 const includesAll = (reason: string, parts: string[]) => {
   for (const p of parts) assert.ok(reason.includes(p), `"${p}" in: ${reason}`)
@@ -360,34 +317,8 @@ describe('drain policy', () => {
 test('drain: when inflow outruns every count within the partition cap, it takes all usable consumers, not the fewest', () => {
   // 4 partitions, 49 records each, 10 records/s arriving on each; 1 s per record: even 4 consumers fall behind.
   const at = 100_000
-  const obs = (t: number, lag: number, end: number) => ({
-    at: t,
-    group: 'g',
-    topics: ['t'],
-    partitions: [0, 1, 2, 3].map((partition) => ({
-      topic: 't',
-      partition,
-      logStartOffset: 0,
-      logEndOffset: end,
-      committedOffset: end - lag,
-      lag,
-      lagFrom: 'committed' as const,
-      timeLagMs: 0,
-      produceRate: 10
-    })),
-    sumOffsetLag: lag * 4,
-    maxOffsetLag: lag,
-    maxTimeLagMs: 0,
-    groupState: 'Stable',
-    members: [],
-    stale: false
-  })
-  const decision = createPolicy('drain')({
-    now: at,
-    history: [obs(at - 5000, 0, 0), obs(at, 49, 49)],
-    state: { current: 1 },
-    limits: { min: 1, max: 8, scaleOutCooldownMs: 0, scaleInCooldownMs: 0, parallelismPerPartition: 1 }
-  })
+  const four = (t: number, lag: number) => obs(t, [lag, lag, lag, lag], { produceRate: 10 })
+  const decision = createPolicy('drain')(policyInput([four(at - 5000, 0), four(at, 49)], { current: 1 }, {}, at))
   assert.equal(decision.desired, 4, decision.reason)
   assert.equal(decision.action, 'scale-out')
 })

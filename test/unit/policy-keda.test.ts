@@ -2,55 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createPolicy, kedaPartitionLag } from '../../src/autoscaler/policy/index.ts'
 import type { KedaOptionsInput } from '../../src/autoscaler/policy/options.ts'
-import type {
-  Decision,
-  Observation,
-  PartitionObservation,
-  ScalerState,
-  ScalingLimits
-} from '../../src/autoscaler/types.ts'
-
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0)
-const TOPIC = 'Topic_from_java'
-
-const part = (partition: number, lag: number, fields: Partial<PartitionObservation> = {}): PartitionObservation => ({
-  topic: TOPIC,
-  partition,
-  logStartOffset: 0,
-  logEndOffset: 1000 + lag,
-  committedOffset: 1000,
-  lag,
-  lagFrom: 'committed',
-  timeLagMs: 0,
-  ...fields
-})
-
-const obsOf = (at: number, partitions: PartitionObservation[]): Observation => ({
-  at,
-  group: 'group_id',
-  topics: [TOPIC],
-  partitions,
-  sumOffsetLag: partitions.reduce((s, p) => s + p.lag, 0),
-  maxOffsetLag: 0,
-  maxTimeLagMs: 0,
-  groupState: 'Stable',
-  members: [],
-  stale: false
-})
-
-const obs = (at: number, lags: number[]): Observation =>
-  obsOf(
-    at,
-    lags.map((lag, i) => part(i, lag))
-  )
-
-const LIMITS: ScalingLimits = {
-  min: 1,
-  max: 8,
-  scaleOutCooldownMs: 0,
-  scaleInCooldownMs: 0,
-  parallelismPerPartition: 1
-}
+import type { Decision, Observation, ScalerState, ScalingLimits } from '../../src/autoscaler/types.ts'
+import {
+  observation as obs,
+  observationOf as obsOf,
+  partitionObservation as part,
+  policyInput,
+  T0
+} from '../support/observations.ts'
 
 const NOW = T0 + 600_000
 
@@ -59,7 +18,7 @@ const decide = (
   state: ScalerState,
   options: KedaOptionsInput = {},
   limits: Partial<ScalingLimits> = {}
-): Decision => createPolicy('keda', options)({ now: NOW, history, state, limits: { ...LIMITS, ...limits } })
+): Decision => createPolicy('keda', options)(policyInput(history, state, limits, NOW))
 
 const EIGHT_45 = [10, 10, 10, 10, 5, 0, 0, 0]
 

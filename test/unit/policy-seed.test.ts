@@ -2,37 +2,19 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createPolicy, datapoints } from '../../src/autoscaler/policy/index.ts'
 import type { SeedOptionsInput } from '../../src/autoscaler/policy/options.ts'
-import type { Observation, PartitionObservation, ScalerState, ScalingLimits } from '../../src/autoscaler/types.ts'
+import type { Observation, ScalerState } from '../../src/autoscaler/types.ts'
+import { observation, policyInput, T0, TOPIC } from '../support/observations.ts'
 
-/** A minute boundary: CloudWatch periods start here. */
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0)
 const MIN = 60_000
-const TOPIC = 'Topic_from_java'
-
-const part = (partition: number, lag: number): PartitionObservation => ({
-  topic: TOPIC,
-  partition,
-  logStartOffset: 0,
-  logEndOffset: 1000 + lag,
-  committedOffset: 1000,
-  lag,
-  lagFrom: 'committed',
-  timeLagMs: 0
-})
 
 /** An observation whose lag sits on partition 0 of `partitions`. */
-const obs = (at: number, lag: number, partitions = 1, stale = false): Observation => ({
-  at,
-  group: 'group_id',
-  topics: [TOPIC],
-  partitions: Array.from({ length: partitions }, (_, i) => part(i, i === 0 ? lag : 0)),
-  sumOffsetLag: lag,
-  maxOffsetLag: lag,
-  maxTimeLagMs: 0,
-  groupState: 'Stable',
-  members: [],
-  stale
-})
+const obs = (at: number, lag: number, partitions = 1, stale = false): Observation =>
+  observation(
+    at,
+    Array.from({ length: partitions }, (_, i) => (i === 0 ? lag : 0)),
+    {},
+    { stale }
+  )
 
 /** One observation every 15 s from `from` (inclusive) to `to` (exclusive), lag from `lagAt`. */
 const series = (from: number, to: number, lagAt: (at: number) => number, partitions = 1): Observation[] => {
@@ -41,16 +23,8 @@ const series = (from: number, to: number, lagAt: (at: number) => number, partiti
   return out
 }
 
-const LIMITS: ScalingLimits = {
-  min: 1,
-  max: 8,
-  scaleOutCooldownMs: 0,
-  scaleInCooldownMs: 0,
-  parallelismPerPartition: 1
-}
-
 const decide = (history: Observation[], state: ScalerState, options: SeedOptionsInput = {}, now?: number) =>
-  createPolicy('seed', options)({ now: now ?? history.at(-1)!.at, history, state, limits: LIMITS })
+  createPolicy('seed', options)(policyInput(history, state, {}, now))
 
 describe('datapoints (CloudWatch periods)', () => {
   test('Maximum per complete period, aligned to the clock; the current period is left out', () => {
@@ -178,12 +152,9 @@ describe('seed policy: scale-in alarm', () => {
 
   test('scaleInTo below min is raised to min', () => {
     const end = T0 + 5 * MIN
-    const d = createPolicy('seed', { scaleInTo: 0 })({
-      now: end + 5_000,
-      history: zerosAfter(T0, end + 15_000),
-      state: { current: 8 },
-      limits: { ...LIMITS, min: 2 }
-    })
+    const d = createPolicy('seed', { scaleInTo: 0 })(
+      policyInput(zerosAfter(T0, end + 15_000), { current: 8 }, { min: 2 }, end + 5_000)
+    )
     assert.equal(d.desired, 2)
     assert.equal(d.bound, 'min')
   })
@@ -196,12 +167,14 @@ describe('seed policy: scale-in alarm', () => {
 
   test('scale-in respects the scale-in cooldown', () => {
     const end = T0 + 5 * MIN
-    const d = createPolicy('seed')({
-      now: end + 5_000,
-      history: zerosAfter(T0, end + 15_000),
-      state: { current: 8, lastScaleOutAt: end - 55_000 },
-      limits: { ...LIMITS, scaleInCooldownMs: 120_000 }
-    })
+    const d = createPolicy('seed')(
+      policyInput(
+        zerosAfter(T0, end + 15_000),
+        { current: 8, lastScaleOutAt: end - 55_000 },
+        { scaleInCooldownMs: 120_000 },
+        end + 5_000
+      )
+    )
     assert.equal(d.desired, 8)
     assert.ok(d.reason.includes('cooldown, 60 s left'), d.reason)
   })

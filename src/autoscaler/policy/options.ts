@@ -3,15 +3,9 @@
  * with a message naming the option), their output types and defaults.
  */
 import { z } from 'zod'
+import { int } from '../../config-schema.ts'
 import { usageError } from '../../errors.ts'
 import { ASSIGNORS } from './assignors.ts'
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
 
 const ms = () => int(0, 7 * 24 * 3_600_000)
 
