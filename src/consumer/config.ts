@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { int, topicName } from '../config-schema.ts'
 import { usageError } from '../errors.ts'
+import { ORDERINGS } from './scheduler.ts'
 
 /** The seed's names (S18): topic `Topic_from_java`, group `group_id`, port 8081. */
 export const DEFAULT_TOPIC = 'Topic_from_java'
@@ -37,6 +38,10 @@ export const workerSettingsSchema = z
      * previous owner to finish the record it is working on. 0 turns the busy markers off.
      */
     handoffTimeoutMs: int(0, 3_600_000).default(30_000),
+    /** Records worked on at once (in-partition parallelism with ordering key or unordered). */
+    concurrency: int(1, 10_000).default(1),
+    /** partition: a partition's records one at a time; key: per key; unordered: any. */
+    ordering: z.enum(ORDERINGS, { error: `must be one of ${ORDERINGS.join(', ')}` }).default('partition'),
     /** Dead-letter topic; default `<topic>.DLT`. */
     dltTopic: topicName.optional(),
     /** Path of a module whose default export (or `handle`) replaces the seed's handler. */
@@ -69,6 +74,8 @@ export const SETTING_SOURCES = [
   ['--heartbeat-interval-ms', 'HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs'],
   ['--lag-interval-ms', 'LAG_INTERVAL_MS', 'lagIntervalMs'],
   ['--handoff-timeout-ms', 'HANDOFF_TIMEOUT_MS', 'handoffTimeoutMs'],
+  ['--concurrency', 'CONCURRENCY', 'concurrency'],
+  ['--ordering', 'ORDERING', 'ordering'],
   ['--dlt-topic', 'DLT_TOPIC', 'dltTopic'],
   ['--handler', 'CONSUMER_HANDLER', 'handler'],
   ['--log-level', 'LOG_LEVEL', 'logLevel']

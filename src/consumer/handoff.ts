@@ -24,19 +24,21 @@ export interface BusyMarker {
   memberId: string
   /** Epoch ms after which nobody should wait for this record any more. */
   until: number
+  /** The finished-above-the-offset set (offset-codec.ts), when records run in parallel. */
+  done?: string
 }
 
 export function encodeBusyMarker(marker: BusyMarker): string {
-  return PREFIX + JSON.stringify({ m: marker.memberId, u: marker.until })
+  return PREFIX + JSON.stringify({ m: marker.memberId, u: marker.until, ...(marker.done ? { d: marker.done } : {}) })
 }
 
 /** The marker in a commit's metadata, or undefined for anything else (other tools' metadata, none). */
 export function parseBusyMarker(metadata: string | null | undefined): BusyMarker | undefined {
   if (!metadata?.startsWith(PREFIX)) return undefined
   try {
-    const v = JSON.parse(metadata.slice(PREFIX.length)) as { m?: unknown; u?: unknown }
+    const v = JSON.parse(metadata.slice(PREFIX.length)) as { m?: unknown; u?: unknown; d?: unknown }
     if (typeof v.m !== 'string' || typeof v.u !== 'number') return undefined
-    return { memberId: v.m, until: v.u }
+    return { memberId: v.m, until: v.u, ...(typeof v.d === 'string' ? { done: v.d } : {}) }
   } catch {
     return undefined
   }
@@ -68,7 +70,14 @@ export async function commitWithMetadata(
 
 export interface CommittedState {
   offset: bigint
+  /** The commit's metadata as stored. */
+  metadata: string | null
   marker?: BusyMarker
+}
+
+/** The finished-records part of a commit's metadata: inside a busy marker, or the metadata itself. */
+export function doneMetadata(c: CommittedState): string | null {
+  return c.marker ? (c.marker.done ?? null) : c.metadata
 }
 
 /** Committed offsets (and busy markers) of `partitions` of `topic`; partitions without a commit are absent. */
@@ -87,7 +96,9 @@ export async function readCommitted(
     for (const p of t.partitions) {
       if (p.committedOffset < 0n || !partitions.includes(p.partitionIndex)) continue
       const marker = parseBusyMarker(p.metadata)
-      result.set(p.partitionIndex, marker ? { offset: p.committedOffset, marker } : { offset: p.committedOffset })
+      const state: CommittedState = { offset: p.committedOffset, metadata: p.metadata ?? null }
+      if (marker) state.marker = marker
+      result.set(p.partitionIndex, state)
     }
   }
   return result

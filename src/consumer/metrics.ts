@@ -10,6 +10,8 @@ export interface WorkerMetrics {
   assigned: Gauge<'topic' | 'partition'>
   lag: Gauge<'topic' | 'partition'>
   member: Gauge
+  inFlight: Gauge
+  watermark: Gauge<'topic' | 'partition'>
 }
 
 export function createWorkerMetrics(labels: { group: string; topic: string }): WorkerMetrics {
@@ -50,6 +52,17 @@ export function createWorkerMetrics(labels: { group: string; topic: string }): W
     lag: new Gauge({
       name: 'lagscale_consumer_partition_lag',
       help: 'Log-end offset minus the worker position, per assigned partition',
+      labelNames: ['topic', 'partition'],
+      registers: [registry]
+    }),
+    inFlight: new Gauge({
+      name: 'lagscale_consumer_records_in_flight',
+      help: 'Records being worked on right now (up to --concurrency)',
+      registers: [registry]
+    }),
+    watermark: new Gauge({
+      name: 'lagscale_consumer_commit_watermark',
+      help: 'Last committed offset per partition: every record below it is done',
       labelNames: ['topic', 'partition'],
       registers: [registry]
     }),

@@ -9,7 +9,7 @@
  */
 export type Ordering = 'partition' | 'key' | 'unordered'
 
-export const ORDERINGS: readonly Ordering[] = ['partition', 'key', 'unordered']
+export const ORDERINGS = ['partition', 'key', 'unordered'] as const satisfies readonly Ordering[]
 
 export interface Job<T> {
   partition: number

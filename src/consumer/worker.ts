@@ -13,15 +13,23 @@ import {
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
 import { createLogger, type Logger } from '../log.ts'
-import { withTimeout } from '../timeout.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
 import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
 import { type RecordHandler, seedHandler } from './handler.ts'
-import { commitWithMetadata, encodeBusyMarker, groupMemberIds, readCommitted } from './handoff.ts'
+import {
+  type CommittedState,
+  commitWithMetadata,
+  doneMetadata,
+  encodeBusyMarker,
+  groupMemberIds,
+  readCommitted
+} from './handoff.ts'
 import { buildHttpServer } from './http.ts'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
+import { OffsetTracker } from './offset-tracker.ts'
 import { isPoison } from './poison.ts'
 import { toWorkerRecord, type WorkerRecord } from './record.ts'
+import { type Job, WorkScheduler } from './scheduler.ts'
 
 export type CreateWorkerOptions = WorkerSettingsInput & {
   connection: ConnectionConfig
@@ -55,9 +63,32 @@ interface Session {
   lost: boolean
 }
 
-const COMMIT_TIMEOUT_MS = 30_000
+/** A fetched record on its way through the worker. */
+interface Work {
+  session: Session
+  message: RawConsumedMessage
+  /** Set while it runs. */
+  abort?: AbortController
+}
+
+/** What the worker keeps per partition it owns (or just lost and is finishing). */
+interface PartitionState {
+  partition: number
+  session: Session
+  tracker: OffsetTracker
+  /** False once a rebalance took the partition away: finish what runs, commit, forget. */
+  owned: boolean
+  /** A commit waiting to be sent (it will carry the newest state); and the one on the wire. */
+  queuedCommit: Promise<void> | undefined
+  sentCommit: Promise<void> | undefined
+  /** The busy claim in effect while records of the partition run (handoff.ts). */
+  claim?: Promise<boolean> | undefined
+  retryTimer?: NodeJS.Timeout | undefined
+}
 /** How long a record waits for a rebalance to settle when its partition could not be marked busy. */
 const MARK_RETRY_WAIT_MS = 5000
+/** Delay before a refused commit is sent again. */
+const COMMIT_RETRY_MS = 500
 const RESTART_BACKOFF_MAX_MS = 30_000
 
 /**
@@ -88,17 +119,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #lagTimer: NodeJS.Timeout | undefined
   #member = false
   #assignment: number[] = []
-  /** Last offset this worker finished per partition, while it keeps owning the partition. */
-  readonly #lastDone = new Map<number, bigint>()
-  /**
-   * Per partition, the group's committed offset when this assignment began: records below it
-   * are done (by us before, or by the previous owner) and are skipped. Resolved per rebalance.
-   */
-  #floors: Promise<Map<number, bigint>> = Promise.resolve(new Map())
-  readonly #queue: { session: Session; message: RawConsumedMessage }[] = []
-  #pumping = false
-  #current: Promise<RecordOutcome> | undefined
-  #currentAbort: AbortController | undefined
+  /** Per partition: offsets taken/finished and the commit state (offset-tracker.ts). */
+  readonly #partitions = new Map<number, PartitionState>()
+  /** Fetched records not yet handed to the scheduler (partition state not ready, or back-pressure). */
+  readonly #incoming: Work[] = []
+  readonly #scheduler: WorkScheduler<Work>
+  readonly #running = new Set<Promise<void>>()
+  readonly #runningJobs = new Set<Job<Work>>()
   #abandoned = false
   #started = false
   #stopping: Promise<StopReport> | undefined
@@ -114,6 +141,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#handle = handle ?? seedHandler
     this.log = logger ?? createLogger({ name: 'lagscale-consumer', level: this.settings.logLevel })
     this.metrics = createWorkerMetrics({ group: this.settings.group, topic: this.settings.topic })
+    this.#scheduler = new WorkScheduler({ concurrency: this.settings.concurrency, ordering: this.settings.ordering })
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve
     })
@@ -183,35 +211,40 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async #stop(reason: string): Promise<StopReport> {
     const started = performance.now()
-    this.log.info({ event: 'stopping', reason, busy: this.#current !== undefined }, `stopping (${reason})`)
+    this.log.info({ event: 'stopping', reason, busy: this.#running.size }, `stopping (${reason})`)
     this.#session?.stream?.pause()
     clearTimeout(this.#restartTimer)
     clearInterval(this.#lagTimer)
-    const current = this.#current
     let abandoned = false
-    if (current) {
+    if (this.#running.size > 0) {
       let timer: NodeJS.Timeout | undefined
       const graceOver = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.settings.shutdownGraceMs)
       })
-      const first = await Promise.race([current, graceOver])
+      const first = await Promise.race([Promise.all([...this.#running]), graceOver])
       clearTimeout(timer)
       if (first === 'timeout') {
         abandoned = true
         this.#abandoned = true
-        this.#currentAbort?.abort(new Error('shutdown grace period over'))
+        for (const job of this.#runningJobs) job.item.abort?.abort(new Error('shutdown grace period over'))
         this.log.warn(
-          { event: 'abandoned', graceMs: this.settings.shutdownGraceMs },
-          'shutdown grace period over: the current record is abandoned, not committed; another member will redo it'
+          { event: 'abandoned', graceMs: this.settings.shutdownGraceMs, records: this.#runningJobs.size },
+          'shutdown grace period over: running records are abandoned, not committed; another member will redo them'
         )
+        await Promise.all([...this.#running])
       }
     }
+    await this.#flushCommits()
     await this.#closeAll()
     const report: StopReport = { reason, stopMs: Math.round(performance.now() - started), abandoned }
     this.log.info({ event: 'stopped', ...report }, `stopped in ${report.stopMs} ms`)
     this.emit('stopped', report)
     this.#resolveDone(report)
     return report
+  }
+
+  async #flushCommits(): Promise<void> {
+    await Promise.allSettled([...this.#partitions.values()].flatMap((st) => [st.queuedCommit, st.sentCommit]))
   }
 
   async #closeAll(): Promise<void> {
@@ -258,7 +291,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         `assigned partitions [${partitions.join(', ')}]`
       )
       this.emit('assigned', partitions)
-      this.#floors = this.#readStartOffsets(session, partitions, payload.generationId)
+      void this.#openPartitions(session, partitions, payload.generationId)
     })
     consumer.on('consumer:group:leave', () => {
       if (session !== this.#session) return
@@ -284,9 +317,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const stream = session.stream
     stream.on('data', (message: RawConsumedMessage) => {
-      this.#queue.push({ session, message })
-      stream.pause()
-      void this.#pump()
+      this.#incoming.push({ session, message })
+      if (this.#buffered() >= this.#maxBuffered()) stream.pause()
+      this.#admit()
     })
     const lost = (err?: unknown): void => this.#sessionLost(session, err)
     stream.once('error', lost)
@@ -294,40 +327,62 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Reads where the group stands on the newly assigned partitions (the floor below which
-   * records are done) and commits the log-start offset of those with no commit yet (what
-   * auto.offset.reset=earliest means anyway). Why the commit: @platformatic/kafka's message
-   * stream keeps its own fetch position per partition and, on a rejoin, only replaces it
-   * with a *committed* offset. A partition this worker fetched from, lost before committing
-   * anything, and got back would otherwise resume at the old fetch position and skip the
-   * records in between: lost work. Why the floor: records fetched before a rebalance may
-   * still sit in our queue after another member processed and committed them.
+   * Prepares the newly assigned partitions: waits (bounded) for a previous owner still working
+   * on them (handoff.ts), then starts a tracker at the group's committed offset, seeded with
+   * the records the commit's metadata lists as finished above it (parallel processing), so
+   * they are skipped. Partitions kept through the rebalance keep their tracker. Partitions
+   * with no commit get the log-start offset committed (auto.offset.reset=earliest): without
+   * a committed offset @platformatic/kafka's stream would resume a returning partition at its
+   * old fetch position and skip the records in between.
    */
-  async #readStartOffsets(
-    session: Session,
-    partitions: number[],
-    generationId: number | undefined
-  ): Promise<Map<number, bigint>> {
+  async #openPartitions(session: Session, partitions: number[], generationId: number | undefined): Promise<void> {
     const topic = this.settings.topic
-    const floors = new Map<number, bigint>()
-    if (partitions.length === 0) return floors
-    try {
-      const committed = await this.#awaitHandoff(session, partitions, generationId)
-      for (const [p, c] of committed) floors.set(p, c.offset)
-      const missing = partitions.filter((p) => !floors.has(p))
-      if (missing.length === 0) return floors
-      const earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
-      // A newer rebalance may have moved these partitions on: only the current owner commits.
-      if (session !== this.#session || session.consumer.generationId !== generationId) return floors
-      await session.consumer.commit({
-        offsets: missing.map((partition) => ({ topic, partition, offset: earliest[partition] ?? 0n, leaderEpoch: -1 }))
-      })
-      this.log.debug({ event: 'start-offsets', partitions: missing }, 'committed start offsets')
-    } catch (err) {
-      // Not fatal: the next rebalance tries again; until then the stream starts at earliest anyway.
-      this.log.warn({ event: 'start-offsets-failed', err: toUserError(err).message }, 'could not commit start offsets')
+    const fresh = partitions.filter((p) => {
+      const st = this.#partitions.get(p)
+      return !(st?.owned && st.session === session)
+    })
+    // Kept through the rebalance: commit their state with the new generation (a commit refused
+    // during the rebalance would otherwise wait for the partition's next record).
+    for (const p of partitions) {
+      const st = this.#partitions.get(p)
+      if (st?.owned && st.session === session) void this.#commit(st).catch(() => {})
     }
-    return floors
+    if (fresh.length === 0) return
+    try {
+      const committed = await this.#awaitHandoff(session, fresh, generationId)
+      if (session !== this.#session || session.consumer.generationId !== generationId) return
+      const missing = fresh.filter((p) => !committed.has(p))
+      let earliest: bigint[] = []
+      if (missing.length > 0) {
+        earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
+        if (session !== this.#session || session.consumer.generationId !== generationId) return
+        await session.consumer.commit({
+          offsets: missing.map((partition) => ({
+            topic,
+            partition,
+            offset: earliest[partition] ?? 0n,
+            leaderEpoch: -1
+          }))
+        })
+      }
+      for (const p of fresh) {
+        if (!this.#assignment.includes(p)) continue
+        const c: CommittedState = committed.get(p) ?? { offset: earliest[p] ?? 0n, metadata: null }
+        const tracker = OffsetTracker.fromCommit(c.offset, doneMetadata(c))
+        this.#partitions.set(p, {
+          partition: p,
+          session,
+          tracker,
+          owned: true,
+          queuedCommit: undefined,
+          sentCommit: undefined
+        })
+      }
+    } catch (err) {
+      // Not fatal: the next rebalance tries again. Records of these partitions wait meanwhile.
+      this.log.warn({ event: 'open-partitions-failed', err: toUserError(err).message }, 'could not read start offsets')
+    }
+    this.#admit()
   }
 
   /**
@@ -398,145 +453,216 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.metrics.lag.remove({ topic: this.settings.topic, partition: String(p) })
       }
     }
-    // Progress on a partition we lost is someone else's now; forget it, so if it comes back we take what we get.
-    for (const p of [...this.#lastDone.keys()]) if (!kept.has(p)) this.#lastDone.delete(p)
+    // Partitions we lost: queued records go (the new owner reads them again), running ones finish and commit.
+    this.#scheduler.dropPartitions((p) => kept.has(p))
+    for (const st of this.#partitions.values()) {
+      if (kept.has(st.partition)) continue
+      st.owned = false
+      this.#forgetIfIdle(st)
+    }
     for (const p of partitions) this.metrics.assigned.set({ topic: this.settings.topic, partition: String(p) }, 1)
     this.#assignment = partitions
   }
 
-  async #pump(): Promise<void> {
-    if (this.#pumping) return
-    this.#pumping = true
-    try {
-      for (let item = this.#queue.shift(); item && !this.#stopping; item = this.#queue.shift()) {
-        const { session, message } = item
-        if (session !== this.#session || session.lost) continue
-        // Buffered records of partitions a rebalance took away, or that a rejoin fetched again.
-        if (!this.#assignment.includes(message.partition)) continue
-        const last = this.#lastDone.get(message.partition)
-        if (last !== undefined && message.offset <= last) continue
-        const floor = (await this.#floors).get(message.partition)
-        if (floor !== undefined && message.offset < floor) {
-          this.metrics.skipped.inc()
-          continue
-        }
-        if (session !== this.#session || !this.#assignment.includes(message.partition)) continue
-        this.#current = this.#process(session, message)
-        try {
-          await this.#current
-        } finally {
-          this.#current = undefined
-        }
-      }
-    } finally {
-      this.#pumping = false
-    }
-    const session = this.#session
-    if (!this.#stopping && session?.stream && !session.lost && this.#queue.length === 0) session.stream.resume()
+  #buffered(): number {
+    return this.#incoming.length + this.#scheduler.queued
   }
 
-  async #process(session: Session, message: RawConsumedMessage): Promise<RecordOutcome> {
-    const s = this.settings
-    const record = toWorkerRecord(message)
-    const started = performance.now()
-    const abort = new AbortController()
-    this.#currentAbort = abort
-    const where = { partition: record.partition, offset: String(record.offset) }
-    let marked = await this.#markBusy(session, record)
-    if (!marked) {
-      // Most likely a rebalance is under way (the coordinator refuses commits then). Working
-      // now could overlap the partition's next owner: wait for the group to settle, then go
-      // on only if the partition is still ours and the record not done by someone else.
-      await this.#nextJoin(session, MARK_RETRY_WAIT_MS)
-      const floor = (await this.#floors).get(record.partition)
-      if (session !== this.#session || session.lost || !this.#assignment.includes(record.partition)) return 'skipped'
-      if (floor !== undefined && record.offset < floor) return 'skipped'
-      marked = await this.#markBusy(session, record)
-    }
-    if (!this.#assignment.includes(record.partition)) {
-      // The group moved the partition while we marked it: leave it unmarked for its new owner
-      // (who waits for our mark, so the offset is still this record's and nothing moves back).
-      if (marked) await this.#clearBusy(session, record)
-      return 'skipped'
-    }
-    let outcome: 'ok' | 'dead-lettered' | undefined
-    for (let attempt = 1; outcome === undefined; attempt++) {
-      try {
-        await this.#handle(record, { signal: abort.signal, attempt, log: this.log, settings: s })
-        outcome = 'ok'
-      } catch (err) {
-        if (abort.signal.aborted || this.#abandoned) return 'abandoned'
-        const poison = isPoison(err)
-        const reason = err instanceof Error ? err.message : String(err)
-        if (poison || attempt >= s.maxAttempts) {
-          const kind: DeadLetterKind = poison ? 'poison' : 'handler-error'
-          if (!(await this.#deadLetter(record, { reason, kind, attempts: attempt }, abort.signal))) return 'abandoned'
-          outcome = 'dead-lettered'
-          break
-        }
-        const backoff = Math.min(s.retryBackoffMs * 2 ** (attempt - 1), s.retryBackoffMaxMs)
-        this.metrics.retries.inc()
-        this.log.warn(
-          { event: 'retry', ...where, attempt, err: reason, backoffMs: backoff },
-          `handler failed (attempt ${attempt}/${s.maxAttempts}): ${reason}`
-        )
-        try {
-          await sleep(backoff, undefined, { signal: abort.signal })
-        } catch {
-          return 'abandoned'
-        }
-      }
-    }
-    if (this.#abandoned || session.lost) return 'abandoned'
-    try {
-      if (this.#assignment.includes(record.partition)) {
-        await withTimeout(message.commit() as Promise<void>, COMMIT_TIMEOUT_MS, () => new Error('commit timed out'))
-      } else if (!(await this.#commitAfterRevocation(session, record))) {
-        return 'abandoned'
-      }
-    } catch (err) {
-      // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
-      this.log.warn(
-        { event: 'commit-failed', ...where, err: toUserError(err).message },
-        'commit failed; the record will be redone'
-      )
-      return 'abandoned'
-    }
-    this.#lastDone.set(record.partition, record.offset)
-    const outcomeLabel = outcome === 'ok' ? 'ok' : 'dead_lettered'
-    this.metrics.processed.inc({ outcome: outcomeLabel })
-    this.metrics.processingSeconds.observe({ outcome: outcomeLabel }, (performance.now() - started) / 1000)
-    this.emit('processed', record, outcome)
-    return outcome
+  /** How many fetched records may wait in memory before the stream is paused. */
+  #maxBuffered(): number {
+    return Math.max(16, this.settings.concurrency * 2)
   }
 
   /**
-   * Marks the record's partition busy (handoff.ts) so that, if a rebalance moves the partition
-   * while the handler runs, the new owner waits instead of running the record a second time.
-   * False when the mark could not be written (a rebalance under way, or Kafka trouble).
+   * Moves fetched records, in fetch order, into the scheduler: records of partitions we no
+   * longer own are dropped; records finished already (below the committed offset, listed in
+   * its metadata, or fetched twice) are skipped; a partition whose commit state would not
+   * fit the metadata limit holds its records back until its oldest running ones finish.
    */
-  async #markBusy(session: Session, record: WorkerRecord): Promise<boolean> {
-    const timeout = this.settings.handoffTimeoutMs
-    const memberId = session.consumer.memberId
-    if (timeout === 0) return true
-    if (!memberId) return false
+  #admit(): void {
+    if (this.#stopping) return
+    const held = new Set<number>()
+    let write = 0
+    for (const work of this.#incoming) {
+      const { session, message } = work
+      const p = message.partition
+      if (session !== this.#session || session.lost || !this.#assignment.includes(p)) continue
+      const st = this.#partitions.get(p)
+      if (!st || st.session !== session || !st.owned || held.has(p) || !st.tracker.canTake(message.offset)) {
+        held.add(p)
+        this.#incoming[write++] = work
+        continue
+      }
+      if (!st.tracker.take(message.offset)) {
+        this.metrics.skipped.inc()
+        continue
+      }
+      const key = message.key && message.key.length > 0 ? message.key.toString('utf8') : null
+      this.#scheduler.add({ partition: p, offset: message.offset, key, item: work })
+    }
+    this.#incoming.length = write
+    this.#dispatch()
+  }
+
+  /** Starts what the scheduler allows, and resumes fetching when there is room. */
+  #dispatch(): void {
+    if (this.#stopping) return
+    for (const job of this.#scheduler.next()) {
+      this.#runningJobs.add(job)
+      const run = this.#run(job).finally(() => {
+        this.#runningJobs.delete(job)
+        this.#running.delete(run)
+        const st = this.#partitions.get(job.partition)
+        if (st) this.#forgetIfIdle(st)
+        this.#admit()
+      })
+      this.#running.add(run)
+    }
+    this.metrics.inFlight.set(this.#running.size)
+    const session = this.#session
+    if (session?.stream && !session.lost && this.#buffered() < this.#maxBuffered()) session.stream.resume()
+  }
+
+  /** A partition we lost with nothing running any more: its last commit is out, forget it. */
+  #forgetIfIdle(st: PartitionState): void {
+    if (st.owned || this.#scheduler.runningOn(st.partition) > 0) return
+    if (this.#partitions.get(st.partition) === st) this.#partitions.delete(st.partition)
+  }
+
+  async #run(job: Job<Work>): Promise<void> {
+    const { session, message } = job.item
+    const p = job.partition
+    const st = this.#partitions.get(p)
+    let released = false
+    // Frees the scheduler slot; the partition's next first record claims it again.
+    const release = (): void => {
+      if (released) return
+      released = true
+      this.#scheduler.done(job)
+      if (st && this.#scheduler.runningOn(p) === 0) st.claim = undefined
+    }
     try {
-      const marker = encodeBusyMarker({ memberId, until: Date.now() + timeout })
-      await commitWithMetadata(session.consumer, this.settings.topic, record.partition, record.offset, marker)
+      if (!st || st.session !== session) return
+      // First record running on the partition: claim it before the work (handoff.ts), so a
+      // rebalance that moves it makes the next owner wait instead of running it again.
+      st.claim ??= this.#claim(st)
+      if (!(await st.claim)) {
+        // Most likely a rebalance is under way (the coordinator refuses commits then): wait for
+        // the group to settle, and go on only if the partition is still ours.
+        st.claim = undefined
+        await this.#nextJoin(session, MARK_RETRY_WAIT_MS)
+        if (this.#partitions.get(p) !== st || !st.owned || session.lost) return
+        st.claim ??= this.#claim(st)
+        await st.claim
+      }
+      if (this.#partitions.get(p) !== st || !st.owned) {
+        // The group moved the partition while we claimed it: say "not busy" for its new owner.
+        release()
+        await this.#commit(st).catch(() => {})
+        return
+      }
+      const record = toWorkerRecord(message)
+      const started = performance.now()
+      const outcome = await this.#process(job.item, record)
+      if (outcome !== 'ok' && outcome !== 'dead-lettered') return
+      st.tracker.complete(record.offset)
+      release()
+      try {
+        await this.#commit(st)
+      } catch (err) {
+        // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
+        this.log.warn(
+          { event: 'commit-failed', partition: p, offset: String(record.offset), err: toUserError(err).message },
+          'commit failed; the record will be redone'
+        )
+        return
+      }
+      const outcomeLabel = outcome === 'ok' ? 'ok' : 'dead_lettered'
+      this.metrics.processed.inc({ outcome: outcomeLabel })
+      this.metrics.processingSeconds.observe({ outcome: outcomeLabel }, (performance.now() - started) / 1000)
+      this.emit('processed', record, outcome)
+    } finally {
+      release()
+    }
+  }
+
+  /** Commits the partition's state saying "busy"; false when the coordinator refused (or no member id). */
+  async #claim(st: PartitionState): Promise<boolean> {
+    if (this.settings.handoffTimeoutMs === 0) return true
+    try {
+      await this.#commit(st)
       return true
     } catch (err) {
-      this.log.debug(
-        { event: 'busy-marker-failed', err: toUserError(err).message },
-        'could not mark the partition busy'
-      )
+      this.log.debug({ event: 'claim-failed', err: toUserError(err).message }, 'could not mark the partition busy')
       return false
     }
   }
 
-  /** Takes our busy mark off a partition we are not going to work on (same offset: nothing moves back). */
-  async #clearBusy(session: Session, record: WorkerRecord): Promise<void> {
-    if (this.settings.handoffTimeoutMs === 0) return
-    await commitWithMetadata(session.consumer, this.settings.topic, record.partition, record.offset, '').catch(() => {})
+  /**
+   * Commits the partition's current state: the watermark (every record below it is done),
+   * the records finished above it, and - while records of it run - a busy mark naming this
+   * member (handoff.ts). One commit at a time per partition; calls that come while one is on
+   * the wire share the next one, which carries the newest state.
+   */
+  #commit(st: PartitionState): Promise<void> {
+    if (st.queuedCommit) return st.queuedCommit
+    const previous = st.sentCommit ?? Promise.resolve()
+    const next = previous
+      .catch(() => {})
+      .then(() => {
+        st.queuedCommit = undefined
+        const sent = this.#sendCommit(st)
+        st.sentCommit = sent
+        sent.catch(() => this.#retryCommit(st))
+        return sent
+      })
+    st.queuedCommit = next
+    return next
+  }
+
+  /**
+   * A refused commit (most often: a rebalance under way) of a partition we still own is sent
+   * again, with the newest state: otherwise work already done would stay uncommitted, and
+   * lag would not reach 0, until the next record of the partition.
+   */
+  #retryCommit(st: PartitionState): void {
+    if (!st.owned || st.session.lost || this.#partitions.get(st.partition) !== st || st.retryTimer) return
+    st.retryTimer = setTimeout(() => {
+      st.retryTimer = undefined
+      if (st.owned && !st.session.lost && this.#partitions.get(st.partition) === st)
+        void this.#commit(st).catch(() => {})
+    }, COMMIT_RETRY_MS)
+    st.retryTimer.unref()
+  }
+
+  async #sendCommit(st: PartitionState): Promise<void> {
+    const { topic, group, handoffTimeoutMs } = this.settings
+    const consumer = st.session.consumer
+    const memberId = consumer.memberId
+    if (st.session.lost) throw new Error('the consumer session ended')
+    const offset = st.tracker.watermark()
+    const done = st.tracker.encode()
+    const busy = handoffTimeoutMs > 0 && memberId && this.#scheduler.runningOn(st.partition) > 0
+    const metadata = busy
+      ? encodeBusyMarker({ memberId, until: Date.now() + handoffTimeoutMs, ...(done ? { done } : {}) })
+      : done
+    if (!st.owned) {
+      // Lost partition: the new owner waits only while our busy mark is there. If it is gone
+      // (expired, or the owner went on), a commit now could move its offset back: don't.
+      const now = (await readCommitted(this.#admin!, group, topic, [st.partition])).get(st.partition)
+      if (now?.marker?.memberId !== memberId) {
+        this.log.info({ event: 'revoked-mid-record', partition: st.partition }, 'partition moved on; not committing')
+        throw new Error('the partition moved to another member')
+      }
+    }
+    await commitWithMetadata(consumer, topic, st.partition, offset, metadata)
+    this.metrics.watermark.set({ topic, partition: String(st.partition) }, Number(offset))
+    if (!st.owned && !busy) {
+      this.log.info(
+        { event: 'handed-off', partition: st.partition, offset: String(offset) },
+        'handed the partition over'
+      )
+    }
   }
 
   /** Resolves at the session's next group join, or after `ms`. */
@@ -553,26 +679,38 @@ export class Worker extends EventEmitter<WorkerEvents> {
     })
   }
 
-  /**
-   * The partition moved to another member while the handler ran. That member waits for us
-   * (busy marker) as long as the group's committed offset is still this record's: then we
-   * commit, and it starts after the record. If the offset moved, it did not wait (marker
-   * missing or expired) and redoes the record; committing now could move its offset back.
-   */
-  async #commitAfterRevocation(session: Session, record: WorkerRecord): Promise<boolean> {
-    const { topic, group } = this.settings
-    const committed = (await readCommitted(this.#admin!, group, topic, [record.partition])).get(record.partition)
+  /** The handler with retries and dead-lettering; never throws. */
+  async #process(work: Work, record: WorkerRecord): Promise<RecordOutcome> {
+    const s = this.settings
+    const abort = new AbortController()
+    work.abort = abort
     const where = { partition: record.partition, offset: String(record.offset) }
-    if (committed?.offset !== record.offset) {
-      this.log.info(
-        { event: 'revoked-mid-record', ...where },
-        'partition moved to another member during the work and it went on; not committing'
-      )
-      return false
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#handle(record, { signal: abort.signal, attempt, log: this.log, settings: s })
+        return this.#abandoned || work.session.lost ? 'abandoned' : 'ok'
+      } catch (err) {
+        if (abort.signal.aborted || this.#abandoned) return 'abandoned'
+        const poison = isPoison(err)
+        const reason = err instanceof Error ? err.message : String(err)
+        if (poison || attempt >= s.maxAttempts) {
+          const kind: DeadLetterKind = poison ? 'poison' : 'handler-error'
+          if (!(await this.#deadLetter(record, { reason, kind, attempts: attempt }, abort.signal))) return 'abandoned'
+          return this.#abandoned || work.session.lost ? 'abandoned' : 'dead-lettered'
+        }
+        const backoff = Math.min(s.retryBackoffMs * 2 ** (attempt - 1), s.retryBackoffMaxMs)
+        this.metrics.retries.inc()
+        this.log.warn(
+          { event: 'retry', ...where, attempt, err: reason, backoffMs: backoff },
+          `handler failed (attempt ${attempt}/${s.maxAttempts}): ${reason}`
+        )
+        try {
+          await sleep(backoff, undefined, { signal: abort.signal })
+        } catch {
+          return 'abandoned'
+        }
+      }
     }
-    await commitWithMetadata(session.consumer, topic, record.partition, record.offset + 1n, '')
-    this.log.info({ event: 'handed-off', ...where }, 'partition moved during the work; committed it for the new owner')
-    return true
   }
 
   /** Sends the record to the DLT, retrying until it is stored or the worker gives the record up. */
@@ -623,7 +761,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const topic = this.settings.topic
     try {
       const ends = (await session.consumer.listOffsets({ topics: [topic] })).get(topic) ?? []
-      const unknown = partitions.filter((p) => !this.#lastDone.has(p))
+      const unknown = partitions.filter((p) => !this.#partitions.has(p))
       const committed =
         unknown.length > 0
           ? ((await session.consumer.listCommittedOffsets({ topics: [{ topic, partitions: unknown }] })).get(topic) ??
@@ -632,8 +770,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       for (const p of partitions) {
         const end = ends[p]
         if (end === undefined) continue
-        const last = this.#lastDone.get(p)
-        const position = last !== undefined ? last + 1n : (committed[p] ?? -1n)
+        const position = this.#partitions.get(p)?.tracker.watermark() ?? committed[p] ?? -1n
         // No committed offset yet: with auto.offset.reset=earliest the whole log is lag (from offset 0 here).
         const lag = end - (position >= 0n ? position : 0n)
         this.metrics.lag.set({ topic, partition: String(p) }, Number(lag > 0n ? lag : 0n))

@@ -20,6 +20,8 @@ const HELP: Record<SettingKey, string> = {
   sessionTimeoutMs: 'group session timeout: how soon a dead worker is noticed (default 10000)',
   heartbeatIntervalMs: 'group heartbeat interval (default 1000)',
   lagIntervalMs: 'how often the lag gauge is refreshed (default 5000)',
+  concurrency: 'records worked on at once (default 1); > 1 needs --ordering key or unordered to use one partition',
+  ordering: 'partition (default: one record per partition at a time), key (per key), or unordered',
   handoffTimeoutMs:
     "after a rebalance, longest wait for a partition's previous owner to finish its record (default 30000; 0: off)",
   dltTopic: 'dead-letter topic (default <topic>.DLT, created when missing)',
