@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../log.ts'
 import { AutoscalerMetrics } from './metrics.ts'
+import { parallelismPerPartition, type WorkerParallelism } from './parallelism.ts'
 import type {
   AutoscalerSnapshot,
   BackendStatus,
@@ -24,6 +25,8 @@ export interface AutoscalerLoopOptions {
   policyName: string
   backend: ScalingBackend
   limits: ScalingLimits
+  /** The workers' parallelism: the policies' parallelismPerPartition is derived from it per observation. */
+  worker?: WorkerParallelism
   intervalMs: number
   logger: Logger
   /** Observations kept for the policies (they look back at most this far). */
@@ -101,7 +104,14 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       o.logger.warn({ event: 'backend-status-failed', err: (err as Error).message }, 'cannot read the backend status')
     }
     this.#state = { ...this.#state, current: this.#status.desired }
-    const decision = o.policy({ now: observation.at, history: this.#history, state: this.#state, limits: o.limits })
+    const limits: ScalingLimits = o.worker
+      ? {
+          ...o.limits,
+          parallelismPerPartition: parallelismPerPartition(o.worker, observation.stale ? undefined : observation),
+          concurrencyPerConsumer: o.worker.concurrency
+        }
+      : o.limits
+    const decision = o.policy({ now: observation.at, history: this.#history, state: this.#state, limits })
     let applied = false
     if (decision.desired !== this.#status.desired) {
       try {
@@ -128,7 +138,7 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       topics: observation.topics,
       policy: o.policyName,
       backend: o.backend.name,
-      limits: o.limits,
+      limits,
       intervalMs: o.intervalMs,
       observation,
       status: this.#status,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { int, topicName } from '../config-schema.ts'
+import { ORDERINGS } from '../consumer/scheduler.ts'
 import { usageError } from '../errors.ts'
 import { drainOptionsSchema, kedaOptionsSchema, POLICY_NAMES, seedOptionsSchema } from './policy/index.ts'
 
@@ -54,8 +55,13 @@ export const autoscalerConfigSchema = z
     scaleOutCooldown: duration(0).default(10_000),
     /** No scale-in sooner than this after the last change. */
     scaleInCooldown: duration(0).default(60_000),
-    /** Records of one partition a consumer works at once (in-partition parallelism); 1 = classic. */
-    parallelismPerPartition: int(1, 100_000).default(1),
+    /**
+     * The workers' in-partition parallelism (`lagscale consumer --concurrency --ordering`): the
+     * local backend passes them on; for other backends say what your workers run with, so the
+     * policies know what one consumer gets done.
+     */
+    concurrency: int(1, 10_000).default(1),
+    ordering: z.enum(ORDERINGS, { error: `must be one of ${ORDERINGS.join(', ')}` }).default('partition'),
     seed: withDurations(seedOptionsSchema).prefault({}),
     keda: withDurations(kedaOptionsSchema).prefault({}),
     drain: withDurations(drainOptionsSchema).prefault({}),

@@ -56,7 +56,9 @@ export async function createAutoscaler(options: CreateAutoscalerOptions): Promis
     max: config.max,
     scaleOutCooldownMs: config.scaleOutCooldown,
     scaleInCooldownMs: config.scaleInCooldown,
-    parallelismPerPartition: config.parallelismPerPartition
+    // Recomputed by the loop on every observation (key ordering depends on the backlog's keys).
+    parallelismPerPartition: 1,
+    concurrencyPerConsumer: config.concurrency
   }
   const monitor = createLagMonitor(options.connection, {
     group: config.group,
@@ -81,6 +83,7 @@ export async function createAutoscaler(options: CreateAutoscalerOptions): Promis
     policyName: config.policy,
     backend,
     limits,
+    worker: { concurrency: config.concurrency, ordering: config.ordering },
     intervalMs: config.interval,
     logger: log,
     ...(publisher ? { publish: async (o: Observation) => void (await publisher.publish(o)) } : {})
@@ -155,6 +158,10 @@ function buildBackend(
         // Each worker picks a free HTTP port; the pool reads it from the worker's start log.
         '--port',
         '0',
+        '--concurrency',
+        String(config.concurrency),
+        '--ordering',
+        config.ordering,
         ...config.local.consumerArgs
       ]
       return createLocalPool({

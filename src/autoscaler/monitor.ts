@@ -109,7 +109,9 @@ export class LagMonitor {
     const metadata = topics.length > 0 ? await this.#peek.metadata({ topics, forceUpdate: true }) : undefined
     const raw = await this.#offsets(topics, committed)
     const previous = this.#last && !this.#last.stale ? this.#last : undefined
-    const timestamps = this.options.timeLag && metadata ? await this.#oldestTimestamps(metadata, raw) : new Map()
+    const sampledKeys = new Map<string, number>()
+    const timestamps =
+      this.options.timeLag && metadata ? await this.#oldestTimestamps(metadata, raw, sampledKeys) : new Map()
     const owners = new Map<string, string>()
     for (const m of members) for (const p of m.partitions) owners.set(`${p.topic}:${p.partition}`, m.clientId)
 
@@ -123,6 +125,7 @@ export class LagMonitor {
       resetPolicy: this.options.resetPolicy,
       previous,
       oldestTimestamps: timestamps,
+      sampledKeys,
       owners
     })
   }
@@ -156,7 +159,11 @@ export class LagMonitor {
    * with one Fetch per leader. Kafka returns at least one whole batch even when it is larger
    * than the byte limit, so a tiny limit still yields the record we want.
    */
-  async #oldestTimestamps(metadata: ClusterMetadata, rows: RawPartition[]): Promise<Map<string, number>> {
+  async #oldestTimestamps(
+    metadata: ClusterMetadata,
+    rows: RawPartition[],
+    keys: Map<string, number>
+  ): Promise<Map<string, number>> {
     const result = new Map<string, number>()
     const byLeader = new Map<number, Wanted[]>()
     for (const row of rows) {
@@ -200,8 +207,11 @@ export class LagMonitor {
         for (const p of topic.partitions) {
           const want = parts.find((w) => w.partition === p.partitionIndex)
           if (!want) continue
-          const ts = recordTimestampAtOrAfter(p.records ?? [], BigInt(want.offset))
-          if (ts !== undefined) result.set(`${want.topic}:${want.partition}`, ts)
+          const sample = sampleAtOrAfter(p.records ?? [], BigInt(want.offset))
+          if (sample.timestamp !== undefined) {
+            result.set(`${want.topic}:${want.partition}`, sample.timestamp)
+            keys.set(`${want.topic}:${want.partition}`, sample.keys)
+          }
         }
       }
       return wanted.filter((w) => !result.has(`${w.topic}:${w.partition}`))
@@ -226,19 +236,30 @@ interface Wanted {
 interface BatchLike {
   firstOffset: bigint
   firstTimestamp: bigint
-  records: { offsetDelta: number; timestampDelta: bigint }[]
+  records: { offsetDelta: number; timestampDelta: bigint; key?: Buffer | null }[]
+}
+
+/**
+ * From fetched batches: the create time of the first record with offset >= `offset` (epoch
+ * ms), and how many distinct keys the records from there on have (keyless ones count as
+ * one key) - an estimate of the backlog's keys, for key-ordered parallel processing.
+ */
+export function sampleAtOrAfter(batches: BatchLike[], offset: bigint): { timestamp?: number; keys: number } {
+  let timestamp: number | undefined
+  const keys = new Set<string>()
+  for (const batch of batches) {
+    for (const record of batch.records) {
+      if (batch.firstOffset + BigInt(record.offsetDelta) < offset) continue
+      timestamp ??= Number(batch.firstTimestamp + record.timestampDelta)
+      keys.add(record.key && record.key.length > 0 ? record.key.toString('latin1') : '')
+    }
+  }
+  return timestamp === undefined ? { keys: 0 } : { timestamp, keys: keys.size }
 }
 
 /** Create time of the first record with offset >= `offset` in fetched batches (epoch ms). */
 export function recordTimestampAtOrAfter(batches: BatchLike[], offset: bigint): number | undefined {
-  for (const batch of batches) {
-    for (const record of batch.records) {
-      if (batch.firstOffset + BigInt(record.offsetDelta) >= offset) {
-        return Number(batch.firstTimestamp + record.timestampDelta)
-      }
-    }
-  }
-  return undefined
+  return sampleAtOrAfter(batches, offset).timestamp
 }
 
 export function createLagMonitor(connection: ConnectionConfig, options: LagMonitorOptions): LagMonitor {

@@ -22,6 +22,8 @@ export interface ObservationInput {
   oldestTimestamps: Map<string, number>
   /** `topic:partition` -> client id of the member that owns it. */
   owners: Map<string, string>
+  /** `topic:partition` -> distinct keys in a sample of its oldest unconsumed records. */
+  sampledKeys?: Map<string, number>
 }
 
 /**
@@ -65,6 +67,8 @@ export function summarizeObservation(input: ObservationInput): Observation {
       }
       const owner = input.owners.get(key)
       if (owner !== undefined) row.owner = owner
+      const keys = input.sampledKeys?.get(key)
+      if (keys !== undefined && lag > 0) row.sampledKeys = keys
       return row
     })
     .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)

@@ -27,6 +27,8 @@ export interface PartitionObservation {
   timeLagMs: number
   /** The member that owns the partition now (client id), if the group has one. */
   owner?: string
+  /** Distinct keys among a sample of the oldest unconsumed records (keyless records count as one key). */
+  sampledKeys?: number
 }
 
 export interface GroupMemberObservation {
@@ -80,10 +82,15 @@ export interface ScalingLimits {
   /** No scale-in sooner than this after the last scale (either way). */
   scaleInCooldownMs: number
   /**
-   * How many consumers one partition can keep busy: 1 for a classic consumer (a partition
-   * goes to one member); more with in-partition parallel processing.
+   * Records of one partition a consumer works at once: 1 for classic processing (ordering
+   * `partition`); with in-partition parallelism, the worker's concurrency (`unordered`) or
+   * min(concurrency, distinct keys in the backlog) (`key`). A partition still goes to one
+   * consumer, so this never raises the partition cap on consumers; it raises what each
+   * consumer gets done.
    */
   parallelismPerPartition: number
+  /** Records one consumer works at once over all its partitions (the worker's --concurrency); default 1. */
+  concurrencyPerConsumer?: number
 }
 
 export type DecisionAction = 'scale-out' | 'scale-in' | 'hold'

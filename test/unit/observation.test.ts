@@ -150,3 +150,46 @@ test('durations: 500ms, 5s, 1.5m, bare ms; anything else is a usage error naming
     assert.throws(() => parseDuration(bad, '--interval'), /--interval must be a duration/)
   }
 })
+
+test('key sampling: distinct keys from the offset on (keyless = one key); parallelism per partition by ordering', async () => {
+  const { sampleAtOrAfter } = await import('../../src/autoscaler/monitor.ts')
+  const { parallelismPerPartition } = await import('../../src/autoscaler/parallelism.ts')
+  const k = (s: string | null) => (s === null ? null : Buffer.from(s))
+  const batches = [
+    {
+      firstOffset: 0n,
+      firstTimestamp: 500n,
+      records: [
+        { offsetDelta: 0, timestampDelta: 0n, key: k('a') },
+        { offsetDelta: 1, timestampDelta: 1n, key: k('b') },
+        { offsetDelta: 2, timestampDelta: 2n, key: k('b') },
+        { offsetDelta: 3, timestampDelta: 3n, key: null },
+        { offsetDelta: 4, timestampDelta: 4n, key: k('') }
+      ]
+    }
+  ]
+  assert.deepEqual(sampleAtOrAfter(batches, 1n), { timestamp: 501, keys: 2 }, 'b and the keyless one')
+  assert.deepEqual(sampleAtOrAfter(batches, 0n), { timestamp: 500, keys: 3 })
+  assert.deepEqual(sampleAtOrAfter(batches, 9n), { keys: 0 })
+
+  const o = summarizeObservation(
+    base({
+      partitions: [
+        { topic: 't', partition: 0, start: 0, end: 50, committed: 0 },
+        { topic: 't', partition: 1, start: 0, end: 50, committed: 0 },
+        { topic: 't', partition: 2, start: 0, end: 5, committed: 5 }
+      ],
+      sampledKeys: new Map([
+        ['t:0', 12],
+        ['t:1', 3],
+        ['t:2', 1]
+      ])
+    })
+  )
+  assert.equal(o.partitions[2]!.sampledKeys, undefined, 'no lag, no key estimate')
+  assert.equal(parallelismPerPartition({ concurrency: 8, ordering: 'partition' }, o), 1)
+  assert.equal(parallelismPerPartition({ concurrency: 8, ordering: 'unordered' }, o), 8)
+  assert.equal(parallelismPerPartition({ concurrency: 8, ordering: 'key' }, o), 3, 'the partition with the fewest keys')
+  assert.equal(parallelismPerPartition({ concurrency: 2, ordering: 'key' }, o), 2, 'never above the concurrency')
+  assert.equal(parallelismPerPartition({ concurrency: 8, ordering: 'key' }, undefined), 1, 'no sample yet: 1')
+})
