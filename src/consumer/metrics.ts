@@ -10,7 +10,7 @@ export interface WorkerMetrics {
   assigned: Gauge<'topic' | 'partition'>
   lag: Gauge<'topic' | 'partition'>
   member: Gauge
-  inFlight: Gauge
+  inFlight: Gauge<'topic' | 'partition'>
   watermark: Gauge<'topic' | 'partition'>
 }
 
@@ -57,7 +57,8 @@ export function createWorkerMetrics(labels: { group: string; topic: string }): W
     }),
     inFlight: new Gauge({
       name: 'lagscale_consumer_records_in_flight',
-      help: 'Records being worked on right now (up to --concurrency)',
+      help: 'Records being worked on right now, per partition (at most --concurrency in all)',
+      labelNames: ['topic', 'partition'],
       registers: [registry]
     }),
     watermark: new Gauge({

@@ -396,18 +396,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let committed = await readCommitted(admin, group, topic, partitions)
     let members: Set<string> | undefined
     let membersAt = 0
+    const deadline = started + Math.max(this.settings.handoffTimeoutMs, 1000)
     for (;;) {
-      const me = session.consumer.memberId
-      const busy = [...committed].filter(([, c]) => c.marker && c.marker.memberId !== me && c.marker.until > Date.now())
-      if (busy.length === 0) break
       if (session !== this.#session || session.lost || this.#stopping) break
       if (session.consumer.generationId !== generationId) break
-      if (!members || Date.now() - membersAt > 1000) {
+      // Records of these partitions we still run from an earlier assignment (lost, then given
+      // back): wait for them like for another owner's, or they would run a second time.
+      const ours = partitions.some((p) => this.#scheduler.runningOn(p) > 0) && Date.now() < deadline
+      const me = session.consumer.memberId
+      const busy = [...committed].filter(([, c]) => c.marker && c.marker.memberId !== me && c.marker.until > Date.now())
+      if (busy.length === 0 && !ours) break
+      if (busy.length > 0 && (!members || Date.now() - membersAt > 1000)) {
         members = await groupMemberIds(admin, group)
         membersAt = Date.now()
       }
       // A previous owner that left the group (crashed, or stopped without finishing) is not waited for.
-      if (!busy.some(([, c]) => members!.has(c.marker!.memberId))) break
+      if (!ours && !busy.some(([, c]) => members!.has(c.marker!.memberId))) break
       await sleep(100)
       committed = await readCommitted(admin, group, topic, partitions)
     }
@@ -456,8 +460,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // Partitions we lost: queued records go (the new owner reads them again), running ones finish and commit.
     this.#scheduler.dropPartitions((p) => kept.has(p))
     for (const st of this.#partitions.values()) {
-      if (kept.has(st.partition)) continue
+      if (kept.has(st.partition) || !st.owned) continue
       st.owned = false
+      this.#boundRevokedWork(st)
       this.#forgetIfIdle(st)
     }
     for (const p of partitions) this.metrics.assigned.set({ topic: this.settings.topic, partition: String(p) }, 1)
@@ -518,9 +523,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
       })
       this.#running.add(run)
     }
-    this.metrics.inFlight.set(this.#running.size)
+    this.#updateInFlight()
     const session = this.#session
     if (session?.stream && !session.lost && this.#buffered() < this.#maxBuffered()) session.stream.resume()
+  }
+
+  /**
+   * Records of a lost partition still running may finish within the handoff timeout (the new
+   * owner waits that long for our busy mark); after that they are abandoned, uncommitted, and
+   * the new owner redoes them.
+   */
+  #boundRevokedWork(st: PartitionState): void {
+    if (this.#scheduler.runningOn(st.partition) === 0) return
+    const timer = setTimeout(() => {
+      for (const job of this.#runningJobs) {
+        if (job.partition !== st.partition || this.#partitions.get(job.partition) !== st) continue
+        job.item.abort?.abort(new Error('the partition moved to another member'))
+      }
+    }, this.settings.handoffTimeoutMs || 30_000)
+    timer.unref()
+  }
+
+  #updateInFlight(): void {
+    const topic = this.settings.topic
+    for (const p of new Set([...this.#assignment, ...this.#partitions.keys()])) {
+      this.metrics.inFlight.set({ topic, partition: String(p) }, this.#scheduler.runningOn(p))
+    }
   }
 
   /** A partition we lost with nothing running any more: its last commit is out, forget it. */
@@ -534,12 +562,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const p = job.partition
     const st = this.#partitions.get(p)
     let released = false
-    // Frees the scheduler slot; the partition's next first record claims it again.
+    // Frees the slot and starts what can start now, before this record's commit is on the wire:
+    // the next record of the partition then keeps the claim (the commit says "busy" for it), so
+    // back-to-back records need no extra claim round trip. Idle, the next first record claims again.
     const release = (): void => {
       if (released) return
       released = true
       this.#scheduler.done(job)
+      this.#dispatch()
       if (st && this.#scheduler.runningOn(p) === 0) st.claim = undefined
+      this.#updateInFlight()
     }
     try {
       if (!st || st.session !== session) return

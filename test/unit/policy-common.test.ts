@@ -120,12 +120,52 @@ describe('finalize: the partition cap', () => {
     assert.ok(d.reason.includes('2 partitions with lag'), d.reason)
   })
 
-  test('parallelism per partition multiplies the usable consumers', () => {
+  test('in-partition parallelism never raises the cap: a partition still goes to one consumer', () => {
+    // 3 records of a partition at once (C = k = 3) make each consumer faster; they do not let 3 consumers share it.
     const o = obs(T0, [100, 100])
-    const d = finalize(input([o], { current: 1 }, { parallelismPerPartition: 3 }), 'p', o, wish(8))
-    assert.equal(d.desired, 6)
-    assert.deepEqual(d.cap, { uncapped: 8, usable: 6, recommendedPartitions: 3 })
-    assert.equal(usableConsumers(o, 'partitions', 3), 6)
+    const d = finalize(
+      input([o], { current: 1 }, { parallelismPerPartition: 3, concurrencyPerConsumer: 3 }),
+      'p',
+      o,
+      wish(8)
+    )
+    assert.equal(d.desired, 2)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 2, recommendedPartitions: 8 })
+    assert.equal(usableConsumers(o, 'partitions'), 2)
+    assert.ok(d.reason.includes('capped at 2: Topic_from_java has 2 partitions, 6 more consumers would idle'), d.reason)
+    assert.ok(d.reason.includes('each of the 2 consumers works up to 3 records of its partition at once'), d.reason)
+    assert.ok(d.reason.includes('8 partitions would give all 8 consumers work'), d.reason)
+    assert.ok(!d.reason.includes('per partition'), d.reason)
+  })
+
+  test('1 partition, 8 records at once (unordered): capped at 1, 7 idle, the one consumer works 8 at once', () => {
+    const o = obs(T0, [80])
+    const d = finalize(
+      input([o], { current: 1 }, { parallelismPerPartition: 8, concurrencyPerConsumer: 8 }),
+      'p',
+      o,
+      wish(8, { capBasis: 'partitions-with-lag' })
+    )
+    assert.equal(d.desired, 1)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 1, recommendedPartitions: 8 })
+    assert.ok(
+      d.reason.includes(
+        'capped at 1: Topic_from_java has 1 partition with lag, 7 more consumers would idle; the consumer works up to 8 records of its partition at once'
+      ),
+      d.reason
+    )
+  })
+
+  test('concurrency with partition ordering (C = 8, k = 1) works one record of a partition at once: nothing to add', () => {
+    const o = obs(T0, [80])
+    const d = finalize(
+      input([o], { current: 1 }, { parallelismPerPartition: 1, concurrencyPerConsumer: 8 }),
+      'p',
+      o,
+      wish(8)
+    )
+    assert.equal(d.desired, 1)
+    assert.ok(!d.reason.includes('at once'), d.reason)
   })
 
   test("capBasis 'none' turns the cap off", () => {

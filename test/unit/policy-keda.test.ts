@@ -74,6 +74,27 @@ describe('keda: the partition cap', () => {
     assert.ok(d.reason.includes('4 more consumers would idle'), d.reason)
   })
 
+  test('in-partition parallelism does not change the cap (KEDA knows nothing about it): 1 partition, 8 at once, still 1', () => {
+    const d = decide([obs(NOW, [50])], { current: 1 }, {}, { parallelismPerPartition: 8, concurrencyPerConsumer: 8 })
+    assert.equal(d.desired, 1)
+    assert.deepEqual(d.cap, { uncapped: 5, usable: 1, recommendedPartitions: 5 })
+    assert.ok(d.reason.includes('ceil(50 / 10) = 5'), d.reason)
+    assert.ok(d.reason.includes('capped at 1'), d.reason)
+    assert.ok(d.reason.includes('4 more consumers would idle'), d.reason)
+    assert.ok(d.reason.includes('the consumer works up to 8 records of its partition at once'), d.reason)
+  })
+
+  test('limitToPartitionsWithLag with parallelism: at most the partitions with lag, not x k', () => {
+    const d = decide(
+      [obs(NOW, [60, 40, 0, 0])],
+      { current: 2 },
+      { limitToPartitionsWithLag: true },
+      { parallelismPerPartition: 4, concurrencyPerConsumer: 4 }
+    )
+    assert.equal(d.desired, 2)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 2, recommendedPartitions: 8 })
+  })
+
   test('allowIdleConsumers: no cap', () => {
     const d = decide([obs(NOW, [50])], { current: 1 }, { allowIdleConsumers: true })
     assert.equal(d.desired, 5)

@@ -75,6 +75,20 @@ describe('seed policy: scale-out alarm', () => {
     assert.ok(d.reason.includes('seed would have run 8'), d.reason)
   })
 
+  test('1 partition with lag, 8 records of it at once (unordered): still capped at 1, the one consumer works 8 at once', () => {
+    const d = createPolicy('seed')(
+      policyInput(history, { current: 1 }, { parallelismPerPartition: 8, concurrencyPerConsumer: 8 }, now)
+    )
+    assert.equal(d.desired, 1)
+    assert.deepEqual(d.cap, { uncapped: 8, usable: 1, recommendedPartitions: 8 })
+    assert.ok(
+      d.reason.includes(
+        `capped at 1: ${TOPIC} has 1 partition, 7 more consumers would idle (the seed would have run 8); the consumer works up to 8 records of its partition at once`
+      ),
+      d.reason
+    )
+  })
+
   test('with 8 partitions the cap does not bind', () => {
     const eight = series(T0, T0 + MIN + 15_000, () => 100, 8)
     const d = decide(eight, { current: 1 }, {}, now)

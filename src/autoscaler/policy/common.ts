@@ -2,8 +2,14 @@
  * The rules every policy shares, applied after the policy's own wish: no scaling on stale
  * data, the [min, max] bounds, the partition cap (never more consumers than can get work)
  * and the cooldowns. Pure.
+ *
+ * Kafka gives each partition to exactly one consumer of the group, so the consumers that can
+ * get work are the partitions (or those with lag), whatever the in-partition parallelism:
+ * records of one partition worked at once (limits.parallelismPerPartition) make that one
+ * consumer faster, they never let a second consumer share the partition.
  */
 import type { Decision, DecisionAction, Observation, PartitionCap, PolicyInput } from '../types.ts'
+import { recordsAtOnce } from './drain-model.ts'
 import { count, formatDuration, formatSeconds, formatSecondsLeft, formatTime } from './format.ts'
 
 /** What the partition cap counts: every partition, only those with lag, or nothing (no cap). */
@@ -64,11 +70,10 @@ export function partitionsWithLag(observation: Observation): number {
   return observation.partitions.filter((p) => p.lag > 0).length
 }
 
-/** Consumers that can get work under the cap; Infinity for 'none'. */
-export function usableConsumers(observation: Observation, basis: CapBasis, parallelismPerPartition: number): number {
+/** Consumers that can get work under the cap (one per partition); Infinity for 'none'. */
+export function usableConsumers(observation: Observation, basis: CapBasis): number {
   if (basis === 'none') return Number.POSITIVE_INFINITY
-  const partitions = basis === 'partitions' ? observation.partitions.length : partitionsWithLag(observation)
-  return partitions * parallelismPerPartition
+  return basis === 'partitions' ? observation.partitions.length : partitionsWithLag(observation)
 }
 
 /** "Topic_from_java has 1 partition", "topics a, b have 3 partitions with lag". */
@@ -115,7 +120,6 @@ export interface Wish {
 export function finalize(input: PolicyInput, policy: string, observation: Observation, wish: Wish): Decision {
   const { now, state, limits } = input
   const current = state.current
-  const k = limits.parallelismPerPartition
   const parts = [wish.reason]
   let n = wish.desired
   let bound = wish.bound
@@ -128,7 +132,7 @@ export function finalize(input: PolicyInput, policy: string, observation: Observ
 
   let capFound = wish.capByPolicy ? wish.cap : undefined
   if (!wish.capByPolicy && wish.capBasis !== 'none') {
-    const usable = usableConsumers(observation, wish.capBasis, k)
+    const usable = usableConsumers(observation, wish.capBasis)
     if (n > usable) capFound = { uncapped: n, usable }
   }
   let cap: PartitionCap | undefined
@@ -137,10 +141,18 @@ export function finalize(input: PolicyInput, policy: string, observation: Observ
     n = Math.min(n, capFound.usable)
     if (bound === 'max') bound = undefined
     const idle = capFound.uncapped - capFound.usable
-    const perPartition = k > 1 ? ` x ${k} consumers per partition` : ''
-    let sentence = `capped at ${capFound.usable}: ${describePartitions(observation, wish.capBasis)}${perPartition}, ${count(idle, 'more consumer')} would idle`
+    let sentence = `capped at ${capFound.usable}: ${describePartitions(observation, wish.capBasis)}, ${count(idle, 'more consumer')} would idle`
     if (wish.capNote) sentence += ` (${wish.capNote})`
-    const rec = wish.recommend ? wish.recommend(capFound) : defaultRecommendation(observation, capFound, k)
+    // In-partition parallelism makes each of those consumers faster; it never adds one. Policies with their own
+    // recommendation (drain) say it with their drain time.
+    const atOnce = recordsAtOnce(limits).perPartition
+    if (!wish.recommend && atOnce > 1) {
+      sentence +=
+        capFound.usable === 1
+          ? `; the consumer works up to ${atOnce} records of its partition at once`
+          : `; each of the ${capFound.usable} consumers works up to ${atOnce} records of its partition at once`
+    }
+    const rec = wish.recommend ? wish.recommend(capFound) : defaultRecommendation(observation, capFound)
     if (rec) {
       if (rec.partitions !== undefined) cap.recommendedPartitions = rec.partitions
       sentence += `; ${rec.text}`
@@ -215,13 +227,9 @@ export function cooldownLeft(input: PolicyInput, desired: number): { leftMs: num
   return undefined
 }
 
-/** Enough partitions for every wanted consumer to get work. */
-function defaultRecommendation(
-  observation: Observation,
-  cap: { uncapped: number; usable: number },
-  k: number
-): Recommendation {
-  const needed = Math.ceil(cap.uncapped / k)
+/** Enough partitions for every wanted consumer to get work: one each. */
+function defaultRecommendation(observation: Observation, cap: { uncapped: number; usable: number }): Recommendation {
+  const needed = cap.uncapped
   const text = `${needed} partitions would give all ${cap.uncapped} consumers work`
   return needed > observation.partitions.length ? { partitions: needed, text } : { text }
 }

@@ -1,7 +1,8 @@
 /**
  * lagscale's default policy: the fewest consumers whose predicted drain time for the current
  * backlog is within drainTargetMs (model in drain-model.ts), with:
- * - the partition cap on partitions with lag (consumers beyond them would idle), and, when even
+ * - the partition cap on partitions with lag (Kafka gives a partition to one consumer, so
+ *   consumers beyond them would idle, whatever the in-partition parallelism), and, when even
  *   the capped count misses the target, the partition count that would meet it;
  * - anti-flap: keep the current count while it meets the target; scale in only when the smaller
  *   count meets scaleInMargin x target and the lag is not rising;
@@ -10,13 +11,16 @@
 import type { Observation, Policy } from '../types.ts'
 import { finalize, freshObservation, goodHistory, partitionsWithLag, type Recommendation, totalLag } from './common.ts'
 import {
+  consumerLoads,
   type DrainModel,
   drainTimeMs,
   evenSpreadDrain,
   idealDrainTimeMs,
   keepsUp,
   measureWorkTime,
-  type PartitionLoad
+  type PartitionLoad,
+  processingRate,
+  recordsAtOnce
 } from './drain-model.ts'
 import { count, formatDuration, formatRate, formatRecords, formatWork } from './format.ts'
 import type { DrainOptions } from './options.ts'
@@ -28,13 +32,21 @@ export function drainPolicy(options: DrainOptions): Policy {
     const obs = fresh.observation
     const { now, state, limits } = input
     const current = state.current
-    const k = limits.parallelismPerPartition
+    const concurrency = limits.concurrencyPerConsumer ?? 1
     const target = options.drainTargetMs
 
-    const work = measureWorkTime(input.history, now, options.measureWindowMs, k, options.recordTimeMs)
+    const work = measureWorkTime(
+      input.history,
+      now,
+      options.measureWindowMs,
+      limits.parallelismPerPartition,
+      options.recordTimeMs,
+      concurrency
+    )
     const model: DrainModel = {
       workMs: work.ms,
-      parallelismPerPartition: k,
+      parallelismPerPartition: limits.parallelismPerPartition,
+      concurrencyPerConsumer: concurrency,
       assignor: options.assignor,
       rebalancePauseMs: options.rebalancePauseMs,
       current
@@ -61,14 +73,29 @@ export function drainPolicy(options: DrainOptions): Policy {
     const workText = work.measured
       ? `work ${formatWork(work.ms)} per record (measured over ${formatRecords(Math.round(work.records))} records)`
       : `work ${formatWork(work.ms)} per record (assumed: none measured in the last ${formatDuration(options.measureWindowMs)})`
+    const { perConsumer, perPartition } = recordsAtOnce(model)
+    const parallel =
+      perConsumer > 1
+        ? `; each consumer works up to ${perConsumer} records at once, ${perPartition} of one partition`
+        : ''
     const within = `(target ${formatDuration(target)})`
     const consumers = (n: number) => count(n, 'consumer')
     const drains = (n: number) => `${consumers(n)} ${n === 1 ? 'drains' : 'drain'}`
     const takes = (n: number) => `${consumers(n)} ${n === 1 ? 'takes' : 'take'}`
-    const drainsIn = (n: number) =>
+    const drainsIn = (n: number, how = '') =>
       Number.isFinite(drain(n))
-        ? `${drains(n)} it in ~${formatDuration(drain(n))}`
-        : `${consumers(n)} never ${n === 1 ? 'drains' : 'drain'} it (${formatRate(rate)} produced, ${formatRate((n * 1000) / work.ms)} processed)`
+        ? `${consumers(n)}${how} ${n === 1 ? 'drains' : 'drain'} it in ~${formatDuration(drain(n))}`
+        : `${consumers(n)} never ${n === 1 ? 'drains' : 'drain'} it (${formatRate(rate)} produced, ${formatRate(processingRate(loads, n, model))} processed)`
+    // " with 8 records at once": what the busiest of n consumers works at once on the partitions with lag.
+    const atOnce = (n: number): string => {
+      let most = 0
+      for (const c of consumerLoads(loads, n, model)) {
+        const withLagOwned = c.partitions.filter((p) => p.lag > 0).length
+        most = Math.max(most, Math.min(perConsumer, withLagOwned * perPartition))
+      }
+      if (most <= 1) return ''
+      return n === 1 ? ` with ${most} records at once` : ` with up to ${most} records at once each`
+    }
 
     if (lag === 0) {
       // Never out on no lag: the current consumers keep up, whatever the (maybe assumed) work time says.
@@ -84,16 +111,17 @@ export function drainPolicy(options: DrainOptions): Policy {
           }
         }
         desired = keepUp ?? current
-        reason = `no lag on ${count(obs.partitions.length, 'partition')}${produced}; ${workText}; ${consumers(desired)} ${desired === 1 ? 'keeps' : 'keep'} up (each at most ${Math.round(options.scaleInMargin * 100)} % busy)`
+        reason = `no lag on ${count(obs.partitions.length, 'partition')}${produced}; ${workText}${parallel}; ${consumers(desired)} ${desired === 1 ? 'keeps' : 'keep'} up (each at most ${Math.round(options.scaleInMargin * 100)} % busy)`
       }
       return finalize(input, 'drain', obs, { desired, reason, capBasis: 'partitions', estimateDrainMs: () => 0 })
     }
 
-    const facts = `lag ${formatRecords(lag)} on ${withLag} of ${count(obs.partitions.length, 'partition')}${produced}; ${workText}`
+    const facts = `lag ${formatRecords(lag)} on ${withLag} of ${count(obs.partitions.length, 'partition')}${produced}; ${workText}${parallel}`
     // Searched from 1, not min: the shared rules raise the count to min and report the bound.
     const lo = 1
     const hi = limits.max
-    const usable = withLag * k
+    // Kafka gives a partition to one consumer: parallelism makes each consumer faster, never adds consumers.
+    const usable = withLag
     const fewestBest = (from: number, to: number): number => {
       let best = from
       for (let n = from + 1; n <= to; n++) if (drain(n) < drain(best)) best = n
@@ -138,7 +166,7 @@ export function drainPolicy(options: DrainOptions): Policy {
             : `even max ${hi} would not drain it within ${formatDuration(target)}`
       return finalize(input, 'drain', obs, {
         desired,
-        reason: `${facts}; ${why}; ${drainsIn(desired)}`,
+        reason: `${facts}; ${why}; ${drainsIn(desired, atOnce(desired))}`,
         capBasis: 'partitions-with-lag',
         capByPolicy: true,
         cap: { uncapped: wanted, usable },
@@ -151,7 +179,7 @@ export function drainPolicy(options: DrainOptions): Policy {
       const top = Math.min(usable, hi)
       const best = fewestBest(lo, top)
       if (!Number.isFinite(drain(best))) {
-        const capacity = (top * 1000) / work.ms
+        const capacity = processingRate(loads, top, model)
         return finalize(input, 'drain', obs, {
           desired: top,
           reason: `${facts}; the backlog never drains: ${formatRate(rate)} produced, ${consumers(top)} can process at most ${formatRate(capacity)}`,
@@ -226,8 +254,9 @@ function previousGood(history: readonly Observation[]): Observation | undefined 
 
 /**
  * The fewest partitions that would meet the target with the backlog spread evenly over them
- * and min(partitions x k, max) consumers. When the topics already have that many, the lag is
- * just unevenly spread (keyed records), and that is what the sentence says.
+ * and min(partitions, max) consumers, each working min(C, its partitions x k) records at once
+ * (evenSpreadDrain). When the topics already have that many, the lag is just unevenly spread
+ * (keyed records), and that is what the sentence says.
  */
 function recommendPartitions(
   obs: Observation,

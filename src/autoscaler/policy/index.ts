@@ -26,6 +26,8 @@ export {
   idealDrainTimeMs,
   measureWorkTime,
   type PartitionLoad,
+  processingRate,
+  recordsAtOnce,
   type WorkTime
 } from './drain-model.ts'
 export { type KedaRecommendation, kedaPartitionLag, kedaPolicy, kedaRecommendation } from './keda.ts'

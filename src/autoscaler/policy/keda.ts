@@ -7,7 +7,11 @@
  *   offset did not move since the previous observation (still counted for activation).
  * - metric = total lag, capped at lagThreshold x partitions (or partitions with lag with
  *   limitToPartitionsWithLag; no cap with allowIdleConsumers); ensureEvenDistributionOfPartitions
- *   rounds the count up to a factor of the partition count.
+ *   rounds the count up to a factor of the partition count. KEDA knows nothing about
+ *   in-partition parallelism (limits.parallelismPerPartition, concurrencyPerConsumer): a
+ *   partition goes to one consumer however many of its records that consumer works at once,
+ *   so the cap is the partitions, as allowIdleConsumers: false means in KEDA, and the count is
+ *   still total lag / lagThreshold.
  * - HPA, AverageValue target lagThreshold: recommendation ceil(metric / lagThreshold); no change
  *   within the 10 % tolerance; scale-down takes the highest recommendation of the
  *   stabilization window (scale-up window 0); scale-up is limited to +100 % or +4 pods per 15 s.
@@ -19,8 +23,6 @@
  * - The cap is applied to the recommendation: KEDA compares floor(lag / threshold) with the
  *   bound, so a lag between bound x threshold and (bound + 1) x threshold still yields bound + 1
  *   replicas there (one idle); here the count never exceeds the bound.
- * - The cap counts limits.parallelismPerPartition consumers per partition (KEDA: 1). Same
- *   result with the default of 1.
  * - The HPA keeps a recommendation per 15 s sync; here every non-stale observation in the
  *   window gives one, computed from that observation alone (the tolerance applies to the newest
  *   only, as it needs the current count).
@@ -87,8 +89,7 @@ export function kedaPartitionLag(
 export function kedaRecommendation(
   observation: Observation,
   previous: Observation | undefined,
-  options: KedaOptions,
-  parallelismPerPartition: number
+  options: KedaOptions
 ): KedaRecommendation {
   const before = new Map(previous?.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p]))
   let totalLag = 0
@@ -112,7 +113,7 @@ export function kedaRecommendation(
     !options.allowIdleConsumers || options.limitToPartitionsWithLag || options.ensureEvenDistributionOfPartitions
   if (capped) {
     if (options.ensureEvenDistributionOfPartitions) metric = nextFactor(totalLag, partitions, threshold) * threshold
-    usable = (options.limitToPartitionsWithLag ? partitionsWithLag : partitions) * parallelismPerPartition
+    usable = options.limitToPartitionsWithLag ? partitionsWithLag : partitions
   }
   const uncapped = Math.ceil(metric / threshold)
   const recommendation = Math.min(uncapped, usable)
@@ -154,7 +155,6 @@ export function kedaPolicy(options: KedaOptions): Policy {
     if (!fresh.ok) return fresh.decision
     const { now, state, limits } = input
     const current = state.current
-    const k = limits.parallelismPerPartition
     const threshold = options.lagThreshold
 
     // Only what the stabilization window and cooldownPeriod look at (the newest is always in).
@@ -162,7 +162,7 @@ export function kedaPolicy(options: KedaOptions): Policy {
     const horizon = now - Math.max(options.stabilizationWindowMs, options.cooldownPeriodMs)
     let first = good.length - 1
     while (first > 0 && good[first - 1]!.at > horizon) first--
-    const recs = good.slice(first).map((o, i) => kedaRecommendation(o, good[first + i - 1], options, k))
+    const recs = good.slice(first).map((o, i) => kedaRecommendation(o, good[first + i - 1], options))
     const newest = recs.at(-1)!
     const parts = [describe(newest, options)]
 
