@@ -10,6 +10,7 @@ import { registerGroupsCommands } from './commands/groups.ts'
 import { registerLagCommand } from './commands/lag.ts'
 import { registerProduceCommand } from './commands/produce.ts'
 import { registerProducerCommand } from './commands/producer.ts'
+import { registerSimulateCommand } from './commands/simulate.ts'
 import { registerTopicsCommands } from './commands/topics.ts'
 import { registerUpCommand } from './commands/up.ts'
 import { type CliIo, processIo } from './io.ts'
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): Command {
   registerAutoscaleCommand(program, io)
   registerUpCommand(program, io)
   registerProducerCommand(program, io)
+  registerSimulateCommand(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput({

@@ -207,20 +207,13 @@ describe('autoscaler with the local process pool, on the real broker', () => {
     const owners = members.filter((m) => m.partitions.length > 0)
     assert.equal(owners.length, 1, 'one member owns the only partition')
     assert.equal(members.length - owners.length, 7, '7 members have no partition: idle')
-    // And the work shows it: from then on one worker processes the records, the 7 others none.
+    // And the work shows it: 20 more records, now that all 8 run, go to one worker; 7 get none.
     const from = seedLogs.lines.length
+    await sendWork(topic, 20, 13)
     await waitFor(
-      'more records processed',
-      () => seedLogs.events('END').length >= 5 && seedLogs.lines.length > from,
-      30_000
-    )
-    await waitFor(
-      '5 records processed after the 8th joined',
-      () => {
-        const later = seedLogs.lines.slice(from).filter((l) => l['event'] === 'END')
-        return later.length >= 5
-      },
-      30_000
+      '20 records processed after the 8th joined',
+      () => seedLogs.lines.slice(from).filter((l) => l['event'] === 'END').length >= 20,
+      60_000
     )
     const workedLater = new Set(
       seedLogs.lines

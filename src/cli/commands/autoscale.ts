@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { type AutoscalerConfig, parseAutoscalerConfig, readConfigFile, setPath } from '../../autoscaler/config.ts'
-import { createAutoscaler, type RunningAutoscaler } from '../../autoscaler/index.ts'
+import { createAutoscaler } from '../../autoscaler/index.ts'
 import type { ConnectionConfig } from '../../kafka/connection-config.ts'
 import { createLogger, type Logger } from '../../log.ts'
 import { type ConnectionFlags, connectionFrom, withConnectionOptions } from '../connection-options.ts'
@@ -95,24 +95,21 @@ export function resolveAutoscalerConfig(flags: AutoscaleFlags, env: NodeJS.Proce
   return parseAutoscalerConfig(input, flags.config ? `config (${flags.config} and flags)` : 'config')
 }
 
-/** Starts the autoscaler and runs until SIGINT/SIGTERM; shared by `autoscale` and `up`. */
-export async function runAutoscalerUntilSignal(
-  scaler: RunningAutoscaler,
-  log: Logger,
-  onStop?: () => Promise<void>
-): Promise<void> {
-  await new Promise<void>((resolve) => {
+/**
+ * Resolves at the first SIGINT/SIGTERM. Listening starts at once - before anything slow -
+ * because a signal with no listener kills the process outright, skipping the graceful stop.
+ */
+export function untilSignal(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       log.info({ event: 'signal', signal }, `${signal} received: stopping`)
-      resolve()
+      resolve(signal)
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
-  await scaler.close()
-  await onStop?.()
 }
 
 /** The autoscaler's flags (shared by `autoscale` and `up`). */
@@ -153,6 +150,7 @@ export function registerAutoscaleCommand(program: Command, io: CliIo): void {
       await decideOnce(config, connection, flags, io)
       return
     }
+    const signal = untilSignal(log)
     const scaler = await createAutoscaler({
       connection,
       config,
@@ -164,7 +162,8 @@ export function registerAutoscaleCommand(program: Command, io: CliIo): void {
       `autoscaling group ${config.group} on ${config.topics.join(', ')}: policy ${config.policy}, backend ${config.backend}, ` +
         `${config.min}..${config.max} consumers${scaler.dashboardUrl ? `; dashboard ${scaler.dashboardUrl}` : ''}`
     )
-    await runAutoscalerUntilSignal(scaler, log)
+    await signal
+    await scaler.close()
   })
 }
 
