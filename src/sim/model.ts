@@ -587,7 +587,9 @@ class Model {
 
   result(): SimResult {
     const end = this.endAt ?? this.now
-    if (this.paused) this.pauseTotal += this.pausedUntil - this.pauseStart
+    // A pause under way at the end (the scale-in's own leave) still happens; a truncated run counts it up to the end.
+    if (this.paused)
+      this.pauseTotal += (this.truncated ? Math.min(end, this.pausedUntil) : this.pausedUntil) - this.pauseStart
     const consumers: SimConsumerStats[] = this.consumers.map((c) => {
       const until = c.leftAt ?? end
       const busyMs = c.busyMs + (c.active > 0 ? end - c.busySince : 0)
