@@ -2,18 +2,29 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { SilentExit, UserError } from '../errors.ts'
 import { toUserError } from '../kafka/errors.ts'
-import { registerAutoscaleCommand } from './commands/autoscale.ts'
-import { registerBrokerCommands } from './commands/broker.ts'
-import { registerConsumeCommand } from './commands/consume.ts'
-import { registerConsumerCommand } from './commands/consumer.ts'
-import { registerGroupsCommands } from './commands/groups.ts'
-import { registerLagCommand } from './commands/lag.ts'
-import { registerProduceCommand } from './commands/produce.ts'
-import { registerProducerCommand } from './commands/producer.ts'
-import { registerSimulateCommand } from './commands/simulate.ts'
-import { registerTopicsCommands } from './commands/topics.ts'
-import { registerUpCommand } from './commands/up.ts'
 import { type CliIo, processIo } from './io.ts'
+
+type Register = (program: Command, io: CliIo) => void
+
+/**
+ * Each command's module, loaded only when needed: `lagscale consumer` (started many times by
+ * the autoscaler's pool) then loads the worker, not the AWS SDK, the dashboard or the broker
+ * tooling - measured with bench:scale, that was 20-70% of a worker's start-up.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  broker: async () => (await import('./commands/broker.ts')).registerBrokerCommands,
+  topics: async () => (await import('./commands/topics.ts')).registerTopicsCommands,
+  produce: async () => (await import('./commands/produce.ts')).registerProduceCommand,
+  consume: async () => (await import('./commands/consume.ts')).registerConsumeCommand,
+  consumer: async () => (await import('./commands/consumer.ts')).registerConsumerCommand,
+  groups: async () => (await import('./commands/groups.ts')).registerGroupsCommands,
+  lag: async () => (await import('./commands/lag.ts')).registerLagCommand,
+  autoscale: async () => (await import('./commands/autoscale.ts')).registerAutoscaleCommand,
+  up: async () => (await import('./commands/up.ts')).registerUpCommand,
+  producer: async () => (await import('./commands/producer.ts')).registerProducerCommand,
+  simulate: async () => (await import('./commands/simulate.ts')).registerSimulateCommand,
+  experiment: async () => (await import('./commands/experiment.ts')).registerExperimentCommand
+}
 
 /** The version in package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -21,7 +32,8 @@ function packageVersion(): string {
   return pkg.version
 }
 
-export function buildProgram(io: CliIo): Command {
+/** The CLI; with `only`, just that command (what `lagscale <command> ...` needs). */
+export async function buildProgram(io: CliIo, only?: string): Promise<Command> {
   const program = new Command('lagscale')
     .description('Kafka work queues whose consumers scale on lag, from a laptop to Amazon MSK')
     .version(packageVersion())
@@ -31,17 +43,9 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s)
     })
-  registerBrokerCommands(program, io)
-  registerTopicsCommands(program, io)
-  registerProduceCommand(program, io)
-  registerConsumeCommand(program, io)
-  registerConsumerCommand(program, io)
-  registerGroupsCommands(program, io)
-  registerLagCommand(program, io)
-  registerAutoscaleCommand(program, io)
-  registerUpCommand(program, io)
-  registerProducerCommand(program, io)
-  registerSimulateCommand(program, io)
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS)
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()))
+  for (const register of registers) register(program, io)
   // Sub-commands inherit exit/output handling so bad flags anywhere exit 2 with one line.
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput({
@@ -58,7 +62,8 @@ function allCommands(command: Command): Command[] {
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can drive it in-process. */
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io)
+  // argv: [node, script, command, ...]; a known command loads only its own module.
+  const program = await buildProgram(io, argv[2])
   try {
     await program.parseAsync(argv)
     return 0

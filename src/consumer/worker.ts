@@ -84,6 +84,15 @@ interface PartitionState {
   /** The busy claim in effect while records of the partition run (handoff.ts). */
   claim?: Promise<boolean> | undefined
   retryTimer?: NodeJS.Timeout | undefined
+  /** When a rebalance took it away. */
+  revokedAt?: number
+}
+
+/** The new owner of a lost partition went on without us: our commit would move its offset back. */
+class PartitionMovedError extends Error {
+  constructor() {
+    super('the partition moved to another member')
+  }
 }
 /** How long a record waits for a rebalance to settle when its partition could not be marked busy. */
 const MARK_RETRY_WAIT_MS = 5000
@@ -336,7 +345,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * old fetch position and skip the records in between.
    */
   async #openPartitions(session: Session, partitions: number[], generationId: number | undefined): Promise<void> {
-    const topic = this.settings.topic
     const fresh = partitions.filter((p) => {
       const st = this.#partitions.get(p)
       return !(st?.owned && st.session === session)
@@ -347,40 +355,39 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const st = this.#partitions.get(p)
       if (st?.owned && st.session === session) void this.#commit(st).catch(() => {})
     }
-    if (fresh.length === 0) return
+    // One at a time per partition: a partition still busy at its previous owner must not hold up the others.
+    await Promise.all(fresh.map((p) => this.#openPartition(session, p, generationId)))
+  }
+
+  async #openPartition(session: Session, p: number, generationId: number | undefined): Promise<void> {
+    const topic = this.settings.topic
+    const current = () => session === this.#session && session.consumer.generationId === generationId
     try {
-      const committed = await this.#awaitHandoff(session, fresh, generationId)
-      if (session !== this.#session || session.consumer.generationId !== generationId) return
-      const missing = fresh.filter((p) => !committed.has(p))
-      let earliest: bigint[] = []
-      if (missing.length > 0) {
-        earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
-        if (session !== this.#session || session.consumer.generationId !== generationId) return
-        await session.consumer.commit({
-          offsets: missing.map((partition) => ({
-            topic,
-            partition,
-            offset: earliest[partition] ?? 0n,
-            leaderEpoch: -1
-          }))
-        })
+      const committed = (await this.#awaitHandoff(session, [p], generationId)).get(p)
+      if (!current()) return
+      let c: CommittedState
+      if (committed) c = committed
+      else {
+        const earliest = (await session.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []
+        if (!current()) return
+        c = { offset: earliest[p] ?? 0n, metadata: null }
+        await session.consumer.commit({ offsets: [{ topic, partition: p, offset: c.offset, leaderEpoch: -1 }] })
       }
-      for (const p of fresh) {
-        if (!this.#assignment.includes(p)) continue
-        const c: CommittedState = committed.get(p) ?? { offset: earliest[p] ?? 0n, metadata: null }
-        const tracker = OffsetTracker.fromCommit(c.offset, doneMetadata(c))
-        this.#partitions.set(p, {
-          partition: p,
-          session,
-          tracker,
-          owned: true,
-          queuedCommit: undefined,
-          sentCommit: undefined
-        })
-      }
+      if (!current() || !this.#assignment.includes(p)) return
+      this.#partitions.set(p, {
+        partition: p,
+        session,
+        tracker: OffsetTracker.fromCommit(c.offset, doneMetadata(c)),
+        owned: true,
+        queuedCommit: undefined,
+        sentCommit: undefined
+      })
     } catch (err) {
-      // Not fatal: the next rebalance tries again. Records of these partitions wait meanwhile.
-      this.log.warn({ event: 'open-partitions-failed', err: toUserError(err).message }, 'could not read start offsets')
+      // Not fatal: the next rebalance tries again. Records of this partition wait meanwhile.
+      this.log.warn(
+        { event: 'open-partition-failed', partition: p, err: toUserError(err).message },
+        'could not read the start offset'
+      )
     }
     this.#admit()
   }
@@ -462,6 +469,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const st of this.#partitions.values()) {
       if (kept.has(st.partition) || !st.owned) continue
       st.owned = false
+      st.revokedAt = Date.now()
       this.#boundRevokedWork(st)
       this.#forgetIfIdle(st)
     }
@@ -645,7 +653,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         st.queuedCommit = undefined
         const sent = this.#sendCommit(st)
         st.sentCommit = sent
-        sent.catch(() => this.#retryCommit(st))
+        sent.catch((err: unknown) => this.#retryCommit(st, err))
         return sent
       })
     st.queuedCommit = next
@@ -657,12 +665,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * again, with the newest state: otherwise work already done would stay uncommitted, and
    * lag would not reach 0, until the next record of the partition.
    */
-  #retryCommit(st: PartitionState): void {
-    if (!st.owned || st.session.lost || this.#partitions.get(st.partition) !== st || st.retryTimer) return
+  #retryCommit(st: PartitionState, err: unknown): void {
+    if (err instanceof PartitionMovedError || st.session.lost || st.retryTimer) return
+    // A lost partition's last commit matters too: it takes our busy mark off, and the new owner
+    // waits for that (until the handoff timeout).
+    const wanted = () =>
+      !st.session.lost &&
+      (st.owned
+        ? this.#partitions.get(st.partition) === st
+        : Date.now() < (st.revokedAt ?? 0) + Math.max(this.settings.handoffTimeoutMs, 1000))
+    if (!wanted()) return
     st.retryTimer = setTimeout(() => {
       st.retryTimer = undefined
-      if (st.owned && !st.session.lost && this.#partitions.get(st.partition) === st)
-        void this.#commit(st).catch(() => {})
+      if (wanted()) void this.#commit(st).catch(() => {})
     }, COMMIT_RETRY_MS)
     st.retryTimer.unref()
   }
@@ -684,7 +699,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const now = (await readCommitted(this.#admin!, group, topic, [st.partition])).get(st.partition)
       if (now?.marker?.memberId !== memberId) {
         this.log.info({ event: 'revoked-mid-record', partition: st.partition }, 'partition moved on; not committing')
-        throw new Error('the partition moved to another member')
+        throw new PartitionMovedError()
       }
     }
     await commitWithMetadata(consumer, topic, st.partition, offset, metadata)

@@ -64,7 +64,13 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
     try {
-      await worker.start()
+      try {
+        await worker.start()
+      } catch (err) {
+        // Stopped while still joining (e.g. the autoscaler scaled in right away): that is a stop, not a failure.
+        if (signalAt !== undefined) return
+        throw err
+      }
       await worker.done
       if (signalAt !== undefined) {
         const shutdownMs = Math.round(performance.now() - signalAt)

@@ -1,0 +1,182 @@
+/**
+ * The calibration, once per experiment: what a scale-out costs on this machine and broker, for
+ * the simulator's startupMs and rebalancePauseMs. A local pool of `lagscale consumer` workers
+ * (the autoscaler's local backend) on a topic with one partition per worker:
+ *
+ *   1. one worker into an empty group: spawn -> its assignment;
+ *   2. a backlog of 1-unit records keeps that worker busy; the pool goes to N at once (as a
+ *      policy's scale-out does): spawn -> every new worker's assignment, and the working
+ *      member's stall (the longest gap between two of its records around the rebalance);
+ *   3. back to 1: SIGTERM -> exit of the idle workers.
+ *
+ * The simulator's new consumers join at startupMs and the group then stops for
+ * rebalancePauseMs before the new assignment applies; so rebalancePauseMs is the working
+ * member's stall and startupMs is the rest of the time from the scale-out to the last
+ * assignment, and start-up + pause is what the scale-out took.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createLocalPool, type LocalPoolBackend } from '../autoscaler/backends/local.ts'
+import { createAdmin, createProducer } from '../kafka/clients.ts'
+import type { ConnectionConfig } from '../kafka/connection-config.ts'
+import { createTopic, deleteTopic } from '../kafka/topics.ts'
+import { CaseRecorder, type WorkerEvent } from './recorder.ts'
+import { waitUntil, workerArgs, workerEnv } from './run-case.ts'
+import type { Calibration } from './types.ts'
+
+export interface CalibrateOptions {
+  connection: ConnectionConfig
+  commandConfigPath?: string
+  workUnitMs: number
+  /** Workers after the scale-out (and partitions of the calibration topic); default 8. */
+  workers?: number
+  topicPrefix?: string
+  onProgress?: (status: string) => void
+  signal?: AbortSignal
+}
+
+export interface CalibrationRun {
+  calibration: Calibration
+  /** The working member's gaps between records in steady work before the scale-out (its normal gap). */
+  normalGapMs: number
+  /** The working member's longest gap around the scale-out, normal gap included. */
+  stallMs: number
+  /** Scale-out -> the last new worker's assignment. */
+  scaleOutMs: number
+}
+
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationRun> {
+  const n = options.workers ?? 8
+  const progress = options.onProgress ?? (() => {})
+  const suffix = Date.now().toString(36)
+  const topic = `${options.topicPrefix ?? 'lagscale-experiment'}-calibrate-${suffix}`
+  const group = `${topic}-group`
+  const admin = createAdmin(options.connection)
+  const recorder = new CaseRecorder()
+  let pool: LocalPoolBackend | undefined
+  try {
+    await createTopic(admin, { topic, partitions: n, replicationFactor: 1 })
+    pool = createLocalPool({
+      consumerArgs: [
+        ...workerArgs(options.connection, options.commandConfigPath, topic, group, 1, 'partition'),
+        ...['--work-unit-ms', String(options.workUnitMs)]
+      ],
+      logger: recorder.logger,
+      onOutput: recorder.onWorkerOutput,
+      env: workerEnv(),
+      killAfterMs: 30_000
+    })
+    const wait = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000) =>
+      waitUntil(what, probe, { timeoutMs, recorder, ...(options.signal ? { signal: options.signal } : {}) })
+
+    // 1. One worker into an empty group.
+    progress('calibration: one worker joins an empty group')
+    await pool.scaleTo(1)
+    const first = await wait('the first worker to get every partition', () =>
+      recorder.events('assigned').find((e) => e.partitions?.length === n)
+    )
+    const singleStartMs = first.t - first.spawnedAt
+
+    // 2. Busy, then 1 -> n at once.
+    const perPartition = Math.max(20, Math.ceil(6000 / Math.max(1, options.workUnitMs)))
+    const producer = createProducer(options.connection)
+    try {
+      const messages = Array.from({ length: n * perPartition }, (_, i) => ({
+        topic,
+        partition: i % n,
+        value: Buffer.from('1')
+      }))
+      await producer.send({ messages })
+    } finally {
+      await producer.close().catch(() => {})
+    }
+    await wait('the worker to start working', () => recorder.events('END').length >= 10)
+    await sleep(Math.max(500, 10 * options.workUnitMs))
+    progress(`calibration: scale-out 1 -> ${n} under load`)
+    const scaledAt = Date.now()
+    await pool.scaleTo(n)
+    const final = await wait(
+      `${n} workers in one generation`,
+      () => {
+        const byGeneration = new Map<number, Set<string>>()
+        for (const e of recorder.events('assigned')) {
+          if (e.t < scaledAt || e.generationId === undefined) continue
+          const set = byGeneration.get(e.generationId) ?? new Set<string>()
+          set.add(e.worker)
+          byGeneration.set(e.generationId, set)
+        }
+        for (const [generation, set] of byGeneration) if (set.size === n) return generation
+        return undefined
+      },
+      90_000
+    )
+    // Let the working member run on for a moment so its first record after the rebalance shows.
+    await sleep(Math.max(1000, 20 * options.workUnitMs))
+    const finalLines = recorder.events('assigned').filter((e) => e.generationId === final)
+    const lastAssigned = Math.max(...finalLines.map((e) => e.t))
+    const scaleOutJoinMs = finalLines.filter((e) => e.worker !== first.worker).map((e) => e.t - e.spawnedAt)
+    const rebalanceMs = generationSpans(recorder.workers, scaledAt)
+
+    const starts = recorder.events('START', first.worker).map((e) => e.t)
+    const before = gaps(starts.filter((t) => t < scaledAt))
+    const normalGapMs = median(before) ?? options.workUnitMs
+    const around = gaps(starts.filter((t) => t >= scaledAt - 2 * options.workUnitMs && t <= lastAssigned + 5000))
+    const stallMs = Math.max(normalGapMs, ...around)
+    const scaleOutMs = lastAssigned - scaledAt
+    const rebalancePauseMs = Math.max(0, Math.min(scaleOutMs, stallMs - normalGapMs))
+
+    // 3. Back to 1: how long an idle worker takes to stop.
+    progress(`calibration: scale-in ${n} -> 1`)
+    const stopAt = Date.now()
+    await pool.scaleTo(1)
+    await wait(`${n - 1} workers to stop`, () => recorder.events('stopped').length >= n - 1, 60_000)
+    const stopped = recorder.events('stopped').map((e) => e.t - stopAt)
+
+    const calibration: Calibration = {
+      startupMs: Math.round(Math.max(0, scaleOutMs - rebalancePauseMs)),
+      rebalancePauseMs: Math.round(rebalancePauseMs),
+      singleStartMs,
+      scaleOutJoinMs,
+      rebalanceMs,
+      stopMs: median(stopped) ?? 0,
+      workers: n,
+      measuredAt: new Date().toISOString()
+    }
+    return { calibration, normalGapMs, stallMs, scaleOutMs }
+  } finally {
+    await pool?.close().catch(() => {})
+    await deleteTopic(admin, topic).catch(() => {})
+    await admin.close().catch(() => {})
+  }
+}
+
+/** Per generation that got its first assignment after `from`: first 'rebalance' line -> last 'assigned' line. */
+function generationSpans(workers: readonly WorkerEvent[], from: number): number[] {
+  const generations = new Map<number, number[]>()
+  for (const e of workers) {
+    if (e.event !== 'assigned' || e.generationId === undefined || e.t < from) continue
+    generations.set(e.generationId, [...(generations.get(e.generationId) ?? []), e.t])
+  }
+  const told = workers.filter((e) => e.event === 'rebalance' && e.t >= from).map((e) => e.t)
+  let previousEnd = from
+  const spans: number[] = []
+  for (const [, times] of [...generations].sort((a, b) => a[0] - b[0])) {
+    const first = Math.min(...times)
+    const last = Math.max(...times)
+    const start = told.find((t) => t > previousEnd && t <= first) ?? first
+    spans.push(last - start)
+    previousEnd = last
+  }
+  return spans
+}
+
+function gaps(times: readonly number[]): number[] {
+  const sorted = [...times].sort((a, b) => a - b)
+  return sorted.slice(1).map((t, i) => t - sorted[i]!)
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
