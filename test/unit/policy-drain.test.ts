@@ -561,3 +561,15 @@ describe('drain policy: in-partition parallelism (a partition still goes to one 
     includesAll(d.reason, ['never drains', '400/s produced', '4 consumers can process at most 320/s'])
   })
 })
+
+test('drain: a burst within one interval is backlog, not a rate that goes on', () => {
+  // 4 partitions; nothing arrived in the intervals before; then 100 records each within 5 s (20/s), once.
+  const look = (t: number, lag: number, rate: number) => obs(t, [lag, lag, lag, lag], { produceRate: rate })
+  const history = [look(NOW - 10_000, 0, 0), look(NOW - 5000, 0, 0), look(NOW, 100, 20)]
+  const decision = createPolicy('drain', { recordTimeMs: 100 })(
+    policyInput(history, { current: 1 }, { max: 8, scaleOutCooldownMs: 0 })
+  )
+  // 400 records x 100 ms: 40 s with 1 consumer, within the 60 s target; as an 80/s inflow it would never drain.
+  assert.equal(decision.desired, 1, decision.reason)
+  assert.doesNotMatch(decision.reason, /never drain/)
+})

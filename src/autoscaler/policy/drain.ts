@@ -51,11 +51,12 @@ export function drainPolicy(options: DrainOptions): Policy {
       rebalancePauseMs: options.rebalancePauseMs,
       current
     }
+    const sustained = sustainedProduceRates(input.history)
     const loads: PartitionLoad[] = obs.partitions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
       lag: p.lag,
-      produceRate: p.produceRate ?? 0
+      produceRate: sustained.get(`${p.topic}\u0000${p.partition}`) ?? 0
     }))
     const lag = totalLag(obs)
     const rate = loads.reduce((sum, p) => sum + p.produceRate, 0)
@@ -289,4 +290,28 @@ function recommendPartitions(
     }
   }
   return { text: `more partitions would not drain it with max ${max} consumers` }
+}
+
+/**
+ * Records per second still arriving, per partition: the lower of the produce rates of the
+ * last two intervals. A burst lands in one interval; it is backlog (already in the lag), not
+ * a rate that goes on - counting it as inflow made the policy believe nothing could ever
+ * drain it and ask for every consumer (bench:scale). With one interval seen, there is nothing
+ * to compare with: its rate is taken as it is.
+ */
+export function sustainedProduceRates(history: readonly Observation[]): Map<string, number> {
+  const good = history.filter((o) => !o.stale)
+  const rates = new Map<string, number>()
+  const last = good.at(-1)
+  if (!last) return rates
+  if (good.length < 3) {
+    for (const p of last.partitions) rates.set(`${p.topic}\u0000${p.partition}`, p.produceRate ?? 0)
+    return rates
+  }
+  const before = new Map(good.at(-2)!.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p.produceRate]))
+  for (const p of last.partitions) {
+    const key = `${p.topic}\u0000${p.partition}`
+    rates.set(key, Math.min(p.produceRate ?? 0, before.get(key) ?? 0))
+  }
+  return rates
 }
