@@ -46,7 +46,20 @@ export async function startProducerApp(config: ProducerConfig, deps: ProducerApp
 
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger, forceCloseConnections: 'idle' })
   let closing = false
+  // Requests between arrival and response: close() waits for them before closing the Kafka
+  // producer (Fastify's close() can resolve while a handler is still awaiting its send).
+  const inFlight = new Set<string>()
+  let drained: (() => void) | undefined
+  const finished = (id: string): void => {
+    inFlight.delete(id)
+    if (inFlight.size === 0) drained?.()
+  }
+  app.addHook('onRequest', async (req) => {
+    inFlight.add(req.id)
+  })
+  app.addHook('onRequestAbort', async (req) => finished(req.id))
   app.addHook('onResponse', async (req, reply) => {
+    finished(req.id)
     metrics.httpRequests.inc({
       method: req.method,
       route: req.routeOptions.url ?? 'unmatched',
@@ -95,6 +108,19 @@ export async function startProducerApp(config: ProducerConfig, deps: ProducerApp
       }, config.shutdownTimeoutMs)
       try {
         await app.close()
+        if (inFlight.size > 0) {
+          // Bounded like the rest of the shutdown: a stuck request does not keep the process alive.
+          let timer: NodeJS.Timeout | undefined
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              drained = resolve
+            }),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, config.shutdownTimeoutMs)
+            })
+          ])
+          clearTimeout(timer)
+        }
       } finally {
         clearTimeout(force)
         if (!deps.sink) {
