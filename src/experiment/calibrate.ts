@@ -7,7 +7,8 @@
  *   2. a backlog of 1-unit records keeps that worker busy; the pool goes to N at once (as a
  *      policy's scale-out does): spawn -> every new worker's assignment, and the working
  *      member's stall (the longest gap between two of its records around the rebalance);
- *   3. back to 1: SIGTERM -> exit of the idle workers.
+ *   3. back to 1: SIGTERM -> exit of the stopped workers;
+ *   2 and 3 three times (medians), so that one slow spawn does not stand for the machine.
  *
  * The simulator's new consumers join at startupMs and the group then stops for
  * rebalancePauseMs before the new assignment applies; so rebalancePauseMs is the working
@@ -21,6 +22,7 @@ import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { createTopic, deleteTopic } from '../kafka/topics.ts'
 import { CaseRecorder, type WorkerEvent } from './recorder.ts'
 import { waitUntil, workerArgs, workerEnv } from './run-case.ts'
+import { median } from './stats.ts'
 import type { Calibration } from './types.ts'
 
 export interface CalibrateOptions {
@@ -29,6 +31,8 @@ export interface CalibrateOptions {
   workUnitMs: number
   /** Workers after the scale-out (and partitions of the calibration topic); default 8. */
   workers?: number
+  /** Scale-outs to measure (the medians count); default 3. */
+  rounds?: number
   topicPrefix?: string
   onProgress?: (status: string) => void
   signal?: AbortSignal
@@ -36,11 +40,11 @@ export interface CalibrateOptions {
 
 export interface CalibrationRun {
   calibration: Calibration
-  /** The working member's gaps between records in steady work before the scale-out (its normal gap). */
+  /** The working member's gap between records in steady work before a scale-out (its normal gap; median). */
   normalGapMs: number
-  /** The working member's longest gap around the scale-out, normal gap included. */
+  /** The working member's longest gap around a scale-out, normal gap included (median of the rounds). */
   stallMs: number
-  /** Scale-out -> the last new worker's assignment. */
+  /** Scale-out -> the last new worker's assignment (median of the rounds). */
   scaleOutMs: number
 }
 
@@ -76,11 +80,12 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     )
     const singleStartMs = first.t - first.spawnedAt
 
-    // 2. Busy, then 1 -> n at once.
-    const perPartition = Math.max(20, Math.ceil(6000 / Math.max(1, options.workUnitMs)))
+    // 2. Busy, then 1 -> n at once, and back to 1; `rounds` times (medians: one slow spawn is not the machine).
+    const rounds = options.rounds ?? 3
+    const records = Math.max(20 * n, Math.ceil((rounds * 40_000) / Math.max(1, options.workUnitMs)))
     const producer = createProducer(options.connection)
     try {
-      const messages = Array.from({ length: n * perPartition }, (_, i) => ({
+      const messages = Array.from({ length: records }, (_, i) => ({
         topic,
         partition: i % n,
         value: Buffer.from('1')
@@ -89,54 +94,78 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     } finally {
       await producer.close().catch(() => {})
     }
-    await wait('the worker to start working', () => recorder.events('END').length >= 10)
-    await sleep(Math.max(500, 10 * options.workUnitMs))
-    progress(`calibration: scale-out 1 -> ${n} under load`)
-    const scaledAt = Date.now()
-    await pool.scaleTo(n)
-    const final = await wait(
-      `${n} workers in one generation`,
-      () => {
-        const byGeneration = new Map<number, Set<string>>()
-        for (const e of recorder.events('assigned')) {
-          if (e.t < scaledAt || e.generationId === undefined) continue
-          const set = byGeneration.get(e.generationId) ?? new Set<string>()
-          set.add(e.worker)
-          byGeneration.set(e.generationId, set)
-        }
-        for (const [generation, set] of byGeneration) if (set.size === n) return generation
-        return undefined
-      },
-      90_000
-    )
-    // Let the working member run on for a moment so its first record after the rebalance shows.
-    await sleep(Math.max(1000, 20 * options.workUnitMs))
-    const finalLines = recorder.events('assigned').filter((e) => e.generationId === final)
-    const lastAssigned = Math.max(...finalLines.map((e) => e.t))
-    const scaleOutJoinMs = finalLines.filter((e) => e.worker !== first.worker).map((e) => e.t - e.spawnedAt)
-    const rebalanceMs = generationSpans(recorder.workers, scaledAt)
+    const perRound: { scaleOutMs: number; stallMs: number; normalGapMs: number; joinMs: number[]; spans: number[] }[] =
+      []
+    const stopped: number[] = []
+    for (let round = 1; round <= rounds; round++) {
+      // The first worker alone again, with every partition, and working.
+      const alone = await wait('the first worker to own every partition again', () => {
+        const mine = recorder.events('assigned', first.worker).at(-1)
+        return mine?.partitions?.length === n && mine
+      })
+      await wait(
+        'the worker to work',
+        () => recorder.events('END', first.worker).filter((e) => e.t > alone.t).length >= 10
+      )
+      await sleep(Math.max(500, 10 * options.workUnitMs))
+      progress(`calibration: scale-out 1 -> ${n} under load (${round} of ${rounds})`)
+      const scaledAt = Date.now()
+      await pool.scaleTo(n)
+      const final = await wait(
+        `${n} workers in one generation`,
+        () => {
+          const byGeneration = new Map<number, Set<string>>()
+          for (const e of recorder.events('assigned')) {
+            if (e.t < scaledAt || e.generationId === undefined) continue
+            const set = byGeneration.get(e.generationId) ?? new Set<string>()
+            set.add(e.worker)
+            byGeneration.set(e.generationId, set)
+          }
+          for (const [generation, set] of byGeneration) if (set.size === n) return generation
+          return undefined
+        },
+        90_000
+      )
+      // Let the working member run on for a moment so its first record after the rebalance shows.
+      await sleep(Math.max(1000, 20 * options.workUnitMs))
+      const finalLines = recorder.events('assigned').filter((e) => e.generationId === final)
+      const lastAssigned = Math.max(...finalLines.map((e) => e.t))
+      const starts = recorder.events('START', first.worker).map((e) => e.t)
+      const normalGapMs = median(gaps(starts.filter((t) => t > alone.t && t < scaledAt))) ?? options.workUnitMs
+      const around = gaps(starts.filter((t) => t >= scaledAt - 2 * options.workUnitMs && t <= lastAssigned + 5000))
+      perRound.push({
+        scaleOutMs: lastAssigned - scaledAt,
+        stallMs: Math.max(normalGapMs, ...around),
+        normalGapMs,
+        joinMs: finalLines.filter((e) => e.worker !== first.worker).map((e) => e.t - e.spawnedAt),
+        spans: generationSpans(recorder.workers, scaledAt)
+      })
 
-    const starts = recorder.events('START', first.worker).map((e) => e.t)
-    const before = gaps(starts.filter((t) => t < scaledAt))
-    const normalGapMs = median(before) ?? options.workUnitMs
-    const around = gaps(starts.filter((t) => t >= scaledAt - 2 * options.workUnitMs && t <= lastAssigned + 5000))
-    const stallMs = Math.max(normalGapMs, ...around)
-    const scaleOutMs = lastAssigned - scaledAt
+      // 3. Back to 1: how long a worker takes to stop (it finishes its record first).
+      progress(`calibration: scale-in ${n} -> 1 (${round} of ${rounds})`)
+      const stopAt = Date.now()
+      const before = recorder.events('stopped').length
+      await pool.scaleTo(1)
+      await wait(`${n - 1} workers to stop`, () => recorder.events('stopped').length >= before + n - 1, 60_000)
+      stopped.push(
+        ...recorder
+          .events('stopped')
+          .slice(before)
+          .map((e) => e.t - stopAt)
+      )
+    }
+    const scaleOutMs = median(perRound.map((r) => r.scaleOutMs))!
+    const normalGapMs = median(perRound.map((r) => r.normalGapMs))!
+    const stallMs = median(perRound.map((r) => r.stallMs))!
     const rebalancePauseMs = Math.max(0, Math.min(scaleOutMs, stallMs - normalGapMs))
-
-    // 3. Back to 1: how long an idle worker takes to stop.
-    progress(`calibration: scale-in ${n} -> 1`)
-    const stopAt = Date.now()
-    await pool.scaleTo(1)
-    await wait(`${n - 1} workers to stop`, () => recorder.events('stopped').length >= n - 1, 60_000)
-    const stopped = recorder.events('stopped').map((e) => e.t - stopAt)
 
     const calibration: Calibration = {
       startupMs: Math.round(Math.max(0, scaleOutMs - rebalancePauseMs)),
       rebalancePauseMs: Math.round(rebalancePauseMs),
       singleStartMs,
-      scaleOutJoinMs,
-      rebalanceMs,
+      scaleOutMs: perRound.map((r) => r.scaleOutMs),
+      scaleOutJoinMs: perRound.flatMap((r) => r.joinMs),
+      rebalanceMs: perRound.flatMap((r) => r.spans),
       stopMs: median(stopped) ?? 0,
       workers: n,
       measuredAt: new Date().toISOString()
@@ -172,11 +201,4 @@ function generationSpans(workers: readonly WorkerEvent[], from: number): number[
 function gaps(times: readonly number[]): number[] {
   const sorted = [...times].sort((a, b) => a - b)
   return sorted.slice(1).map((t, i) => t - sorted[i]!)
-}
-
-export function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }

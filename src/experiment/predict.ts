@@ -16,10 +16,12 @@ export interface PredictInput {
   load: CaseLoad
   timing: ExperimentTiming
   calibration: Pick<Calibration, 'startupMs' | 'rebalancePauseMs'>
-  /** The load was produced this long after the origin tick. */
+  /** The load was produced this long after the simulation's start (a tick a few ticks before the load). */
   burstAtMs: number
-  /** Epoch ms of the origin tick. */
+  /** Epoch ms of that tick. */
   startEpochMs: number
+  /** The loop's period as it ran (default: the configured interval). */
+  intervalMs?: number
   /** As the real case: stop this long after the drain if the pool is not back at min. */
   settleMs: number
 }
@@ -41,7 +43,7 @@ export function simulateCase(input: PredictInput): SimResult {
     max: timing.max,
     policy: spec.policy,
     policyOptions: timing.policyOptions[spec.policy],
-    intervalMs: timing.intervalMs,
+    intervalMs: Math.max(100, Math.round(input.intervalMs ?? timing.intervalMs)),
     scaleOutCooldownMs: timing.scaleOutCooldownMs,
     scaleInCooldownMs: timing.scaleInCooldownMs,
     concurrency: spec.concurrency,
@@ -53,16 +55,37 @@ export function simulateCase(input: PredictInput): SimResult {
   })
 }
 
-/** The parts of a simulation the report compares, with the drain time's error against the measured one. */
-export function toPrediction(sim: SimResult, measured?: Pick<Measured, 'drainMs'>): Prediction {
+/**
+ * The parts of a simulation the report compares, with the drain time's error against the measured
+ * one. `shiftMs`: the simulation started this long before the case's origin; its times are moved
+ * to the origin's clock and its cost counted from the origin, as the measured one is.
+ */
+export function toPrediction(sim: SimResult, measured?: Pick<Measured, 'drainMs'>, shiftMs = 0): Prediction {
+  const at = (t: number) => Math.max(0, t - shiftMs)
+  const series: SimResult['series'] = []
+  for (const p of sim.series) {
+    const point = { ...p, t: at(p.t) }
+    if (series.length > 0 && series.at(-1)!.t === point.t) series[series.length - 1] = point
+    else series.push(point)
+  }
+  const consumers = sim.consumers.map((c) => {
+    const moved = { ...c, requestedMs: c.requestedMs - shiftMs }
+    if (c.joinedMs !== undefined) moved.joinedMs = c.joinedMs - shiftMs
+    if (c.stopRequestedMs !== undefined) moved.stopRequestedMs = c.stopRequestedMs - shiftMs
+    if (c.leftMs !== undefined) moved.leftMs = c.leftMs - shiftMs
+    const from = Math.max(c.requestedMs, shiftMs)
+    const until = c.leftMs ?? sim.endMs
+    moved.lifetimeMs = Math.max(0, until - from)
+    return moved
+  })
   const prediction: Prediction = {
-    consumerSeconds: sim.consumerSeconds,
+    consumerSeconds: consumers.reduce((s, c) => s + c.lifetimeMs, 0) / 1000,
     peak: sim.peak,
     rebalances: { count: sim.rebalances.count, pauseMs: sim.rebalances.pauseMs },
-    series: sim.series,
-    consumers: sim.consumers,
-    lag: sim.lag.map((l) => ({ t: l.t, lag: l.lag, sum: l.sumLag })),
-    endMs: sim.endMs
+    series,
+    consumers,
+    lag: sim.lag.filter((l) => l.t >= shiftMs).map((l) => ({ t: l.t - shiftMs, lag: l.lag, sum: l.sumLag })),
+    endMs: sim.endMs - shiftMs
   }
   if (sim.drainMs !== undefined) {
     prediction.drainMs = sim.drainMs

@@ -116,12 +116,12 @@ function summaryTable(cases: CaseResult[]): string {
     const cls = err === undefined ? '' : Math.abs(err) <= GOAL_PCT ? 'ok' : 'off'
     return (
       `<tr><td><a href="#${c.spec.id}">${c.spec.id}</a></td><td>${sec(m.drainMs)}</td><td>${sec(c.bound.ms)}</td>` +
-      `<td>${sec(c.predicted.drainMs)}</td><td class="${cls}">${pct(err)}</td><td>${m.peak.running} (${c.predicted.peak.running})</td>` +
+      `<td>${sec(c.predicted.drainMs)}</td><td class="${cls}">${pct(err)}</td><td>${c.replayed ? `${sec(c.replayed.drainMs)} (${pct(c.replayed.drainErrorPct)})` : '='}</td><td>${m.peak.running} (${c.predicted.peak.running})</td>` +
       `<td>${m.consumerSeconds.toFixed(0)} (${c.predicted.consumerSeconds.toFixed(0)})</td><td>${m.rebalances.count}, ${sec(m.rebalances.pauseMs, 2)}</td></tr>`
     )
   })
   return (
-    '<table><thead><tr><th>case</th><th>drain</th><th>lower bound</th><th>simulator</th><th>error</th>' +
+    '<table><thead><tr><th>case</th><th>drain</th><th>lower bound</th><th>simulator</th><th>error</th><th>sim, own start-up</th>' +
     '<th>peak consumers (sim)</th><th>consumer-s (sim)</th><th>rebalances, pause</th></tr></thead><tbody>' +
     rows.join('') +
     '</tbody></table>'
@@ -147,7 +147,8 @@ function caseSection(c: CaseResult): string {
       color: partitionColor(i, n),
       points: downsampleStep(
         m.lag.map((l) => [l.t, l.lag[i] ?? 0] as const),
-        xMax
+        xMax,
+        n > 8 ? 200 : 400
       ),
       step: true,
       width: n > 8 ? 1 : 1.5,

@@ -34,6 +34,16 @@ export function renderMarkdown(result: ExperimentResult): string {
       '([simulator.md](simulator.md)).'
   )
   out.push('')
+  out.push(
+    '```sh',
+    'npm run experiment                      # the whole matrix on a broker of its own (about 15 min), rewrites this page and experiment.html',
+    'npx lagscale experiment --quick         # 3 cases, about 2 min (a partial run writes to ./experiment-report)',
+    'npx lagscale experiment --no-large      # leave out the 2,000-record cases',
+    'npx lagscale experiment --cases p8-drain-100,p8-keda-100 --json run.json',
+    'npx lagscale experiment --bootstrap-server host:9092 --work-unit-ms 100',
+    '```',
+    ''
+  )
   out.push(...setup(result))
   out.push('## Results')
   out.push('')
@@ -87,7 +97,7 @@ function setup(result: ExperimentResult): string[] {
     `- **Load**: the simulator's seeded generator (\`src/sim/load.ts\`, seed 1), so the real run and its simulation get the same records: the seed's "send 100 messages" of random 0..10 units (${load(small, SMALL_LOAD)}) and a larger burst from the same generator (${load(large, LARGE_LOAD)}). Record i goes to partition i mod P, produced in one request right after an autoscaler tick.`,
     `- **Time**: ${w} ms per unit instead of the seed's 1000 ms, so the seed's minutes are seconds here; the policies' times shrink by the same factor (x ${t.scale}): interval ${sec(t.intervalMs)} (not below 1 s), scale-out cooldown ${sec(t.scaleOutCooldownMs)}, scale-in cooldown ${sec(t.scaleInCooldownMs)}; seed: ${sec(Number(p.seed['datapointMs']))} datapoints (CloudWatch's 60 s), in after ${p.seed['scaleInDatapoints']} at 0, no partition cap (as it ran); keda: lag threshold 10, ${sec(Number(p.keda['stabilizationWindowMs']))} scale-down stabilization (HPA's 5 min), scale-up +100 % / +4 per ${sec(Number(p.keda['scaleUpPeriodMs']), 2)}; drain: target ${sec(Number(p.drain['drainTargetMs']))} (60 s), ${p.drain['recordTimeMs']} ms per record until measured, rebalance pause ${p.drain['rebalancePauseMs']} ms (calibrated). What does not shrink stays real: process start-up, group joins, broker latency.`,
     `- **Consumers**: the autoscaler (\`createAutoscaler\`, local backend: \`lagscale consumer\` processes), min ${t.min}, max ${t.max}; one worker is in the group with every partition before the load arrives. A case ends when every record is done and the pool is back at min.`,
-    `- **Calibration** (once, before the cases): one worker into an empty group took ${sec(c.singleStartMs, 2)} from spawn to its assignment; a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment, of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${sec(c.startupMs, 2)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
+    `- **Calibration** (once, before the cases): one worker into an empty group took ${sec(c.singleStartMs, 2)} from spawn to its assignment; a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment (median of ${c.scaleOutMs.length}: ${c.scaleOutMs.map((x) => sec(x)).join(', ')}), of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${sec(c.startupMs, 2)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
     `- **Machine**: ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB; load average ${m.loadAverageStart.join(' ')} at the start, ${m.loadAverageEnd.join(' ')} at the end (other work shared the machine). Kafka ${result.broker.kafkaVersion ?? ''} ${result.broker.own ? 'broker started for the run' : `at ${result.broker.bootstrap}`}; the run took ${sec(result.wallMs, 0)}.`,
     ''
   ]
@@ -104,6 +114,7 @@ function table(cases: CaseResult[], facts: Map<string, CaseFacts>): string[] {
       'lower bound',
       'simulator',
       'error',
+      'sim, own start-up',
       'peak consumers (sim)',
       'idle',
       'consumer-s (sim)',
@@ -124,6 +135,7 @@ function table(cases: CaseResult[], facts: Map<string, CaseFacts>): string[] {
         sec(r.bound.ms),
         sec(r.predicted.drainMs),
         pct(r.predicted.drainErrorPct),
+        r.replayed ? `${sec(r.replayed.drainMs)} (${pct(r.replayed.drainErrorPct)})` : '=',
         `${m.peak.running} (${r.predicted.peak.running})`,
         `${f.idle} of ${f.joined}`,
         `${m.consumerSeconds.toFixed(0)} (${r.predicted.consumerSeconds.toFixed(0)})`,
@@ -171,7 +183,7 @@ function onePartition(cases: CaseResult[], facts: Map<string, CaseFacts>): strin
   if (stayed.length > 0) {
     const reason = stayed.map((c) => facts.get(c.spec.id)!.capReason).find((r) => r !== undefined)
     out.push(
-      `${stayed.map((c) => `\`${c.spec.policy}\``).join(' and ')} stayed at ${stayed.map((c) => c.measured.peak.desired).join(' and ')} consumer(s): ` +
+      `${stayed.map((c) => `\`${c.spec.policy}\``).join(' and ')} stayed at ${[...new Set(stayed.map((c) => c.measured.peak.desired))].join(' and ')} consumer${stayed.every((c) => c.measured.peak.desired === 1) ? '' : 's'}: ` +
         'every policy caps the count at the partitions that can get work' +
         (reason ? `, and says so in its decision: "${clip(reason, 260)}"` : '.'),
       ''
@@ -214,7 +226,6 @@ function partitionsVsConsumers(cases: CaseResult[], facts: Map<string, CaseFacts
   const b32 = cases.find((c) => c.spec.partitions === 32 && c.spec.records === SMALL_LOAD)
   const b1 = cases.find((c) => c.spec.partitions === 1 && c.spec.concurrency === 1 && c.spec.records === SMALL_LOAD)
   const d1 = find(cases, 1, 'drain')
-  const d8 = find(cases, 8, 'drain')
   if (b8 && b1) {
     const best8 = bestOf(cases.filter((c) => c.spec.partitions === 8 && c.spec.records === SMALL_LOAD))
     out.push(
@@ -228,13 +239,25 @@ function partitionsVsConsumers(cases: CaseResult[], facts: Map<string, CaseFacts
   }
   if (b16 || b32) {
     const parts = [b16, b32].filter((c): c is CaseResult => c !== undefined)
+    const best = (partitions: number) =>
+      bestOf(cases.filter((x) => x.spec.partitions === partitions && x.spec.records === SMALL_LOAD))
+    const best8 = b8 ? best(8) : undefined
+    const faster = best8
+      ? parts.filter((c) => (best(c.spec.partitions).measured.drainMs ?? 0) < (best8.measured.drainMs ?? 0))
+      : []
     out.push(
-      `**More partitions than consumers (16, 32)**: with at most 8 consumers each gets ${parts.map((c) => c.spec.partitions / 8).join(' or ')} partitions. ` +
-        `The work per partition gets smaller (the heaviest holds ${parts.map((c) => `${sec(c.bound.heaviestPartitionMs)} at ${c.spec.partitions}`).join(', ')}, ` +
-        `${b8 ? `${sec(b8.bound.heaviestPartitionMs)} at 8` : ''}), so the consumers end closer together; the parallelism stays 8. ` +
-        `Best drains: ${parts.map((c) => `${sec(bestOf(cases.filter((x) => x.spec.partitions === c.spec.partitions && x.spec.records === SMALL_LOAD)).measured.drainMs)} at ${c.spec.partitions}`).join(', ')}` +
-        `${d8 ? ` against ${sec(d8.measured.drainMs)} (drain) at 8` : ''}. ` +
-        'More partitions than consumers is headroom: room to scale out later without repartitioning, and a more even split of uneven work.',
+      `**More partitions than consumers (16, 32)**: with at most 8 consumers each gets ${parts.map((c) => c.spec.partitions / 8).join(' or ')} partitions; the parallelism stays 8. ` +
+        `What changes is the floor: the heaviest partition holds ${parts.map((c) => `${sec(c.bound.heaviestPartitionMs)} of work at ${c.spec.partitions}`).join(', ')}` +
+        `${b8 ? ` against ${sec(b8.bound.heaviestPartitionMs)} at 8` : ''}, so the lower bound drops to ${sec(parts[0]!.bound.ms)} (total work / 8 + the interval). ` +
+        `Best drains measured: ${parts.map((c) => `${sec(best(c.spec.partitions).measured.drainMs)} at ${c.spec.partitions}`).join(', ')}${best8 ? ` against ${sec(best8.measured.drainMs)} at 8` : ''}` +
+        (best8
+          ? faster.length === parts.length
+            ? ': faster, as the floor says. '
+            : faster.length === 0
+              ? `: not faster; at this size the drain is mostly detection and start-up (the lower bound is ${Math.round((parts[0]!.bound.ms / (best(parts[0]!.spec.partitions).measured.drainMs ?? 1)) * 100)} % of it), which more partitions do not shorten. `
+              : ': faster at some counts, not at others; at this size the drain is mostly detection and start-up, which vary more than the floor moves. '
+          : '. ') +
+        'Partitions beyond the consumers are headroom: room to scale out later without repartitioning (a partition count cannot go down), and a more even split of uneven work once the load is large enough for the work, not the start-up, to dominate.',
       ''
     )
   }
@@ -308,9 +331,12 @@ function policies(cases: CaseResult[]): string[] {
   const rank = (m: Map<string, number>) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
-      .map(([p, n]) => `${p} ${n} of ${compared.length}`)
+      .map(([p, n]) => `${p} in ${n} of ${compared.length}`)
       .join(', ')
-  out.push(`Fastest (within 5 %): ${rank(drainWins)}. Cheapest (within 5 %): ${rank(costWins)}.`, '')
+  out.push(
+    `**On drain time**, the fastest or within 5 % of it: ${rank(drainWins)} layouts. **On cost** (consumer-seconds), the cheapest or within 5 % of it: ${rank(costWins)} layouts.`,
+    ''
+  )
   const multi = compared.filter(([, list]) => list.some((c) => c.spec.partitions > 1 && c.spec.concurrency === 1))
   const ratios = (policy: PolicyName) =>
     multi
@@ -374,6 +400,19 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
       ).toFixed(1)} %.`,
     ''
   )
+  const replayed = withErr.filter((c) => c.replayed?.drainErrorPct !== undefined)
+  if (replayed.length > 0) {
+    const rErrs = replayed.map((c) => Math.abs(c.replayed!.drainErrorPct!))
+    const pErrs = replayed.map((c) => Math.abs(c.predicted.drainErrorPct!))
+    const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)
+    out.push(
+      `The prediction's biggest input is the start-up, measured once by the calibration. Replayed after the fact with each case's own start-up ` +
+        `(column "sim, own start-up": not a prediction, a check of the model), the ${replayed.length} cases that started workers are within ${GOAL_PCT} % in ` +
+        `${rErrs.filter((e) => e <= GOAL_PCT).length} of ${replayed.length}, mean absolute error ${avg(rErrs)} % instead of ${avg(pErrs)} %: ` +
+        'what remains is the model.',
+      ''
+    )
+  }
   const noScale = withErr.filter((c) => c.measured.peak.running <= 1)
   const scaled = withErr.filter((c) => c.measured.peak.running > 1)
   const meanOf = (list: CaseResult[]) =>
@@ -395,10 +434,19 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
         'Each second of difference is a second of drain time when the backlog waits for the new consumers.'
     )
   }
+  const joined = withErr
+    .filter((c) => c.spec.partitions > 1 && c.spec.concurrency === 1)
+    .map((c) => ({ c, j: facts.get(c.spec.id)!.atJoin }))
+    .filter((x) => x.j?.sim !== undefined)
+  const example = joined.find((x) => x.c.spec.partitions === 8) ?? joined[0]
   out.push(
     "- **fetch order**: the simulator's consumer takes records round robin over its partitions, one at a time; the real worker takes them as its fetches return them, " +
       'grouped by partition (up to its buffer of 16), so before a scale-out one consumer with every partition drains a few partitions and leaves the others untouched. ' +
-      'After the scale-out the untouched partitions hold their whole share and the drain ends later than predicted (visible in the lag per partition charts).',
+      'After the scale-out the untouched partitions hold their whole share, and the drain ends later than the simulator says' +
+      (example
+        ? ` (\`${example.c.spec.id}\`: when the new consumers joined, the partitions held ${example.j!.real.min}-${example.j!.real.max} records, ${example.j!.real.untouched} of ${example.c.spec.partitions} untouched; in the simulation ${example.j!.sim!.min}-${example.j!.sim!.max}, ${example.j!.sim!.untouched} untouched)`
+        : '') +
+      '. The lag per partition charts show it.',
     '- **rebalances**: the simulator stops the whole group for the calibrated pause on every membership change; the real cost varies with who holds which partition when (handoff waits) and how many generations a scale-out takes.',
     '- **the interval**: the real loop waits an interval after a tick finishes (a lag reading takes tens of milliseconds more), the simulator ticks exactly every interval.',
     ''
@@ -413,6 +461,7 @@ function definitions(result: ExperimentResult): string[] {
     "- **drain**: from the produce request (every record of the load in one request) to the last record's END line in a worker's log (its commit follows within milliseconds; the autoscaler's next observation confirms lag 0).",
     "- **lower bound**: max(longest record, the heaviest partition's work when a partition's records run one after another, total work / usable parallelism) + one autoscaler interval when reaching that parallelism needs a scale-out. Usable parallelism: min(partitions, max consumers x concurrency), or min(partitions, max consumers) x concurrency with unordered records. It leaves out start-up and rebalances: they are what a platform and a policy add.",
     "- **simulator**: `simulate()` (`src/sim`) with the same records, policy and options, limits, interval, cooldowns, concurrency and ordering, one consumer already in the group, the load produced as long after the tick as it was here, on the same wall clock (the seed policy's periods fall where they fell), and the calibrated start-up and rebalance pause. error = (predicted - measured) / measured.",
+    '- **sim, own start-up**: the same simulation replayed after the case with the start-up its own new workers took (median spawn -> assignment, less the calibrated pause); `=` when the case started no worker.',
     '- **peak consumers**: the most group members at once (first assignment to leaving). **idle**: members that never finished a record.',
     "- **consumer-s**: every worker's lifetime from spawn (or the tick before the load, for the worker already running) to exit, or to the end of the case: what a platform bills. The case ends when every record is done and the pool is back at min (the last stopped worker's exit).",
     "- **rebalances, pause**: the group's generations after the load, from the workers' `assigned` lines; a rebalance runs from the first member's `rebalance` line (told by a heartbeat) to the last member's `assigned` line of the new generation, and its pause is that span (records already running go on; no partition changes hands meanwhile).",

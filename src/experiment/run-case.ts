@@ -17,7 +17,11 @@ import { analyzeCase, type CaseLoad, lowerBound } from './analysis.ts'
 import { caseLoad } from './load.ts'
 import { simulateCase, toPrediction } from './predict.ts'
 import { CaseRecorder } from './recorder.ts'
+import { median } from './stats.ts'
 import type { Calibration, CaseResult, CaseSpec, ExperimentTiming, Measured } from './types.ts'
+
+/** Ticks with the first worker in the group before the load: the loop's history, mirrored by the simulation. */
+export const WARM_TICKS = 2
 
 export interface RunCaseOptions {
   connection: ConnectionConfig
@@ -35,6 +39,8 @@ export interface RunCaseOptions {
   topicPrefix?: string
   onProgress?: (status: string) => void
   signal?: AbortSignal
+  /** Gets the case's recorder (every raw line and snapshot) when the case starts: debugging, raw dumps. */
+  onRecorder?: (recorder: CaseRecorder) => void
 }
 
 /** Arguments of every worker, as the autoscaler's local backend gives them. */
@@ -120,6 +126,7 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
   const oneConsumerMs = load.values.reduce((s, v) => s + v * timing.workUnitMs, 0)
   const drainTimeoutMs = options.drainTimeoutMs ?? Math.max(120_000, 4 * oneConsumerMs)
   const recorder = new CaseRecorder()
+  options.onRecorder?.(recorder)
   const admin = createAdmin(connection)
   let scaler: RunningAutoscaler | undefined
   let producer: RawProducer | undefined
@@ -168,15 +175,22 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
       () => recorder.events('assigned').find((e) => e.partitions?.length === spec.partitions),
       60_000
     )
-    const seen = recorder.snapshots.length
+    // Steady state before the burst, as a running system has it: the worker in the group for a few
+    // ticks (the loop's history; the drain policy compares the last intervals' produce rates). The
+    // simulation starts WARM_TICKS ticks before the load, so its policy sees the same history.
     await wait(
-      'a tick with the worker in the group',
-      () => recorder.snapshots.slice(seen).find((s) => s.at > assigned.t),
-      10 * timing.intervalMs
+      `${WARM_TICKS} ticks with the worker in the group`,
+      () => recorder.snapshots.filter((s) => s.at > assigned.t).length >= WARM_TICKS,
+      (WARM_TICKS + 10) * timing.intervalMs
     )
     // Produce right after a tick: the origin is that tick; the next one comes an interval later.
     const before = recorder.snapshots.length
-    const tick = await wait('the next tick', () => recorder.snapshots[before], 10 * timing.intervalMs)
+    const tick = await waitUntil('the next tick', () => recorder.snapshots[before], {
+      timeoutMs: 10 * timing.intervalMs,
+      everyMs: 5,
+      recorder,
+      ...(signal ? { signal } : {})
+    })
     const messages = load.values.map((v, i) => ({
       topic,
       partition: load.partitions[i]!,
@@ -186,6 +200,13 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
     await producer.send({ messages })
     const produceMs = Date.now() - producedAt
     const origin = tick.at
+    // The loop's real period (it waits an interval after each tick ends), measured before the load.
+    const warm = recorder.snapshots
+      .slice(0, before + 1)
+      .filter((s) => s.at > assigned.t)
+      .slice(-(WARM_TICKS + 1))
+    const simStart = warm[0]!.at
+    const loopPeriodMs = Math.round((origin - simStart) / Math.max(1, warm.length - 1))
 
     const status = () => {
       const o = recorder.snapshots.at(-1)?.snapshot
@@ -247,16 +268,15 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
       end,
       endReason
     })
-    const sim = simulateCase({
-      spec,
-      load,
-      timing,
-      calibration: options.calibration,
-      burstAtMs: producedAt - origin,
-      startEpochMs: origin,
+    const simAt = {
+      intervalMs: loopPeriodMs,
+      burstAtMs: producedAt - simStart,
+      startEpochMs: simStart,
       settleMs: endReason === 'settled' ? 30 * 60_000 : wallEnd - drainedAt
-    })
-    return {
+    }
+    const shiftMs = origin - simStart
+    const sim = simulateCase({ spec, load, timing, calibration: options.calibration, ...simAt })
+    const result: CaseResult = {
       spec,
       topic,
       group,
@@ -266,9 +286,33 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
       values: load.values,
       measured,
       bound: lowerBound(spec, load, timing),
-      predicted: toPrediction(sim, measured),
+      loopPeriodMs,
+      predicted: toPrediction(sim, measured, shiftMs),
       wallMs: Math.round(performance.now() - wallStart)
     }
+    const own = median(
+      measured.consumers
+        .filter((c) => c.spawnedMs > 0 && c.joinedMs !== undefined)
+        .map((c) => c.joinedMs! - c.spawnedMs)
+    )
+    if (own !== undefined) {
+      const startupMs = Math.max(0, Math.round(own - options.calibration.rebalancePauseMs))
+      const again = toPrediction(
+        simulateCase({
+          spec,
+          load,
+          timing,
+          calibration: { startupMs, rebalancePauseMs: options.calibration.rebalancePauseMs },
+          ...simAt
+        }),
+        measured,
+        shiftMs
+      )
+      result.replayed = { startupMs, consumerSeconds: again.consumerSeconds }
+      if (again.drainMs !== undefined) result.replayed.drainMs = again.drainMs
+      if (again.drainErrorPct !== undefined) result.replayed.drainErrorPct = again.drainErrorPct
+    }
+    return result
   } finally {
     await scaler?.close().catch(() => {})
     await producer?.close().catch(() => {})

@@ -1,5 +1,5 @@
 /** Facts derived from a case's result that both reports show. */
-import { median } from './calibrate.ts'
+import { median } from './stats.ts'
 import type { CaseResult } from './types.ts'
 
 export interface CaseFacts {
@@ -13,6 +13,17 @@ export interface CaseFacts {
   skewAtHalf?: { min: number; max: number; partitions: number }
   /** The first decision whose reason says the partition cap bound. */
   capReason?: string
+  /**
+   * When the first scale-out's workers joined: per-partition lag (smallest, largest, partitions
+   * never touched yet), measured and in the simulation at its last tick before its own join.
+   */
+  atJoin?: { real: Spread; sim?: Spread }
+}
+
+export interface Spread {
+  min: number
+  max: number
+  untouched: number
 }
 
 export function caseFacts(r: CaseResult): CaseFacts {
@@ -33,6 +44,24 @@ export function caseFacts(r: CaseResult): CaseFacts {
   }
   const capped = m.decisions.find((d) => /capped at/.test(d.reason))
   if (capped) facts.capReason = capped.reason
+  const initial = m.lag.find((p) => p.t >= r.producedAtMs && p.sum > 0)?.lag
+  const spread = (lag: number[] | undefined): Spread | undefined =>
+    lag && initial && lag.length > 1
+      ? {
+          min: Math.min(...lag),
+          max: Math.max(...lag),
+          untouched: lag.filter((v, i) => v > 0 && v === initial[i]).length
+        }
+      : undefined
+  const joins = m.consumers.filter((c) => c.spawnedMs > 0 && c.joinedMs !== undefined).map((c) => c.joinedMs!)
+  if (joins.length > 0) {
+    const at = Math.min(...joins)
+    const real = spread(m.lag.filter((p) => p.t <= at).at(-1)?.lag)
+    const simJoins = r.predicted.consumers.filter((c) => c.requestedMs > 0 && c.joinedMs !== undefined)
+    const simAt = simJoins.length > 0 ? Math.min(...simJoins.map((c) => c.joinedMs!)) : undefined
+    const sim = simAt === undefined ? undefined : spread(r.predicted.lag.filter((p) => p.t <= simAt).at(-1)?.lag)
+    if (real) facts.atJoin = { real, ...(sim ? { sim } : {}) }
+  }
   return facts
 }
 

@@ -42,6 +42,8 @@ export interface Calibration {
   rebalancePauseMs: number
   /** One worker into an empty group: spawn -> its assignment. */
   singleStartMs: number
+  /** Per round: scale-out 1 -> N -> the last new worker's assignment. */
+  scaleOutMs: number[]
   /** Per new worker of a 1 -> N scale-out: spawn -> its assignment in the final generation. */
   scaleOutJoinMs: number[]
   /** Per rebalance of the scale-out: first 'rebalance' line -> last 'assigned' line of the generation. */
@@ -167,8 +169,16 @@ export interface CaseResult {
   /** How long the produce request took (send -> acknowledged). */
   produceMs: number
   values: number[]
+  /** The autoscaler loop's period before the load (interval + a tick's own time): the simulator's interval. */
+  loopPeriodMs: number
   measured: Measured
   bound: LowerBound
   predicted: Prediction
+  /**
+   * After the fact, not a prediction: the simulation again with this case's own start-up (its new
+   * workers' median spawn -> assignment, less the calibrated pause), to tell the model's error from
+   * the start-up estimate's. Absent when the case started no worker.
+   */
+  replayed?: { startupMs: number; drainMs?: number; drainErrorPct?: number; consumerSeconds: number }
   wallMs: number
 }

@@ -39,7 +39,10 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
     .option('--no-large', 'leave out the 2,000-record cases')
     .option('--cases <ids>', 'only these cases, comma-separated (e.g. p1-seed-100,p8-drain-100)')
     .option('--work-unit-ms <ms>', 'ms per unit of work (the seed: 1000)', String(DEFAULT_WORK_UNIT_MS))
-    .option('--out-dir <dir>', 'where experiment.md and experiment.html go (default: the package docs folder)')
+    .option(
+      '--out-dir <dir>',
+      'where experiment.md and experiment.html go (default: the package docs folder; ./experiment-report with --quick or --cases)'
+    )
     .option('--json <file>', 'also write the whole result (every series) as JSON')
     .option('--no-report', 'do not write experiment.md and experiment.html')
     .action(async (flags: ExperimentFlags) => {
@@ -55,7 +58,9 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
       // Without --bootstrap-server (or its env variable) the experiment runs on a broker of its own.
       const given = flags.bootstrapServer ?? io.env['KAFKA_BOOTSTRAP_SERVERS']
       const connection = given ? connectionFrom(flags, io, 'lagscale-experiment') : undefined
-      const outDir = resolve(flags.outDir ?? DOCS_DIR)
+      // A partial run (--quick, --cases) does not overwrite the committed report of the whole matrix.
+      const partial = flags.quick === true || flags.cases !== undefined
+      const outDir = resolve(flags.outDir ?? (partial ? 'experiment-report' : DOCS_DIR))
 
       const controller = new AbortController()
       const onSignal = (): void => {
