@@ -88,7 +88,10 @@ test('autoscale --backend ecs: lag on 4 partitions sets the service to 4 tasks a
       { everyMs: 250, detail: () => out.slice(-1500) }
     )
     assert.equal(desired, 4)
-    assert.match(out, /scale-out 1 -> 4: .*capped at 4/)
+    // The decision is logged once the backend took it, a moment after ECS shows the new count.
+    await waitFor('the decision in the log', () => /scale-out 1 -> 4: .*capped at 4/.test(out), 10_000, {
+      detail: () => out.slice(-1500)
+    })
 
     const cloudwatch = new CloudWatchClient(aws)
     const metrics = await waitFor(
