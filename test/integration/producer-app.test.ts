@@ -462,8 +462,10 @@ describe('lagscale producer (CLI)', () => {
       order.every((i) => i >= 0),
       `all logged: ${order}`
     )
-    assert.ok(order[0]! < order[1]!, 'the signal came while the send was in flight')
-    assert.ok(order[2]! > order[1]!, 'the producer stops after the send is acknowledged')
+    // On failure, show the shutdown as logged (the order is the point of this test).
+    const shown = lines.filter((l) => !l.includes('"msg":"incoming request"')).join('\n')
+    assert.ok(order[0]! < order[1]!, `the signal came while the send was in flight:\n${shown}`)
+    assert.ok(order[2]! > order[1]!, `the producer stops after the send is acknowledged:\n${shown}`)
     for (const line of lines) JSON.parse(line) // structured logs: one JSON object a line
     // Counted from the log-end offsets: every acknowledged record is on the topic.
     assert.equal(await topicRecordCount(topic), 100_000)
