@@ -434,7 +434,7 @@ async function reactionRound(ctx: Context, round: number): Promise<ReactionRound
       max: options.max,
       interval: options.intervalMs,
       scaleOutCooldown: 0,
-      local: { consumerArgs: workerArgs(options) },
+      local: { consumerArgs: workerArgs(options), standby: options.standby },
       dashboard: { enabled: false }
     },
     onWorkerOutput: rec.onWorkerOutput,
@@ -461,6 +461,13 @@ async function reactionRound(ctx: Context, round: number): Promise<ReactionRound
         rec.of(first, 'assigned').at(-1)?.partitions?.length === options.partitions,
       { ticker, rec }
     )
+    // A pool that has run a while has its standbys loaded: a round measures that, not their cold start.
+    await waitFor(
+      ctx,
+      `${options.standby} warm standby worker(s) ready`,
+      () => new Set(rec.workers.filter((l) => l.event === 'standby').map((l) => l.worker)).size >= options.standby,
+      { ticker, rec }
+    )
     // Produce at a chosen point of the interval, spread over the rounds: the wait for the next tick is part of the reaction.
     const seen = ticks.length
     await waitFor(ctx, 'the next tick', () => ticks.length > seen, { ticker, rec })
@@ -477,7 +484,9 @@ async function reactionRound(ctx: Context, round: number): Promise<ReactionRound
         ticker,
         rec,
         status: () => {
-          const spawned = rec.scaler.filter((l) => l.event === 'worker-spawned' && l.t >= ackAt).map((l) => l.worker)
+          const spawned = rec.scaler
+            .filter((l) => (l.event === 'worker-spawned' || l.event === 'worker-promoted') && l.t >= ackAt)
+            .map((l) => l.worker)
           if (spawned.length === 0) return `no decision yet (${s(Date.now() - ackAt)} since the produce)`
           const count = (event: string) => spawned.filter((w) => w && rec.of(w, event).length > 0).length
           return `${spawned.length} spawned: ${count('bench:node-up')} running Node, ${count('bench:first-connect')} loaded, ${count('assigned')} joined`
@@ -492,7 +501,7 @@ async function reactionRound(ctx: Context, round: number): Promise<ReactionRound
     if (!times) throw new Error(`${label}: no record started by a new consumer`)
     const parts = reactionParts(times)
     ticker.stop(
-      `${s(parts.total)}: decision after ${s(parts.lagToDecision)} (tick wait ${s(parts.waitForTick)}), ${times.decision ? `${times.decision.from} -> ${times.decision.desired}` : '?'}; ${times.worker} joined ${s(parts.spawnToJoin)} after its spawn (node ${s(parts.nodeStart)}, modules ${s(parts.loadModules)}, connect + JoinGroup ${s(parts.connectAndJoin)}), assigned ${s(parts.joinToAssigned)} later, first record ${s(parts.assignedToFirstRecord)} after that`
+      `${s(parts.total)}: decision after ${s(parts.lagToDecision)} (tick wait ${s(parts.waitForTick)}), ${times.decision ? `${times.decision.from} -> ${times.decision.desired}` : '?'}; ${times.worker} joined ${s(parts.spawnToJoin)} after its ${times.promotedAt === undefined ? 'spawn' : 'promotion (warm standby)'} (node ${s(parts.nodeStart)}, modules ${s(parts.loadModules)}, connect + JoinGroup ${s(parts.connectAndJoin)}), assigned ${s(parts.joinToAssigned)} later, first record ${s(parts.assignedToFirstRecord)} after that`
     )
     return {
       round,

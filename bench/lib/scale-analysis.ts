@@ -97,7 +97,7 @@ export interface ReactionTimes {
   ackAt: number
   /** Start of the tick whose decision scaled out. */
   tickAt: number | undefined
-  /** The first worker spawned after the produce: the loop called scaleTo. */
+  /** The first worker spawned or promoted after the produce: the loop called scaleTo. */
   decidedAt: number
   decision: { from: number; desired: number } | undefined
   /** Workers the decision spawned (they start at the same time, on the same cores). */
@@ -105,6 +105,8 @@ export interface ReactionTimes {
   /** The new consumer that processed a record first. */
   worker: string
   spawnedAt: number
+  /** When the pool promoted it, if it was a warm standby (its Node and modules were loaded before). */
+  promotedAt: number | undefined
   nodeUpAt: number | undefined
   firstConnectAt: number | undefined
   /** Its first JoinGroup, as the broker logged it. */
@@ -143,8 +145,11 @@ export function reactionTimes(
     .sort((a, b) => a.t - b.t)[0]
   if (!start) return undefined
   const worker = start.worker
-  const spawns = rec.scaler.filter((l) => l.event === 'worker-spawned' && l.t >= ackAt)
-  const decidedAt = spawns[0]?.t ?? start.spawnedAt
+  const spawns = rec.scaler.filter(
+    (l) => (l.event === 'worker-spawned' || l.event === 'worker-promoted') && l.t >= ackAt
+  )
+  const promotedAt = rec.scaler.find((l) => l.event === 'worker-promoted' && l.worker === worker && l.t >= ackAt)?.t
+  const decidedAt = spawns[0]?.t ?? promotedAt ?? start.spawnedAt
   const decisionLine: ScalerLine | undefined = rec.scaler.find(
     (l) => l.event === 'decision' && l.t >= decidedAt && l.action === 'scale-out'
   )
@@ -162,8 +167,9 @@ export function reactionTimes(
     spawnedTogether: spawns.filter((l) => l.t - decidedAt < 1000).length,
     worker,
     spawnedAt: start.spawnedAt,
-    nodeUpAt: first('bench:node-up'),
-    firstConnectAt: first('bench:first-connect'),
+    promotedAt,
+    nodeUpAt: promotedAt === undefined ? first('bench:node-up') : undefined,
+    firstConnectAt: promotedAt === undefined ? first('bench:first-connect') : undefined,
     joinAt: groupEvents.find((e) => e.kind === 'join' && e.worker === worker)?.t,
     assignedAt: assigned?.t,
     firstStartAt: start.t,
@@ -180,11 +186,12 @@ export function reactionParts(r: ReactionTimes): ReactionParts {
     lagToDecision: r.decidedAt - r.ackAt,
     waitForTick: r.tickAt === undefined ? undefined : Math.max(0, r.tickAt - r.ackAt),
     observeAndDecide: r.tickAt === undefined ? undefined : r.decidedAt - Math.max(r.tickAt, r.ackAt),
-    decisionToSpawn: r.spawnedAt - r.decidedAt,
-    spawnToJoin: diff(r.joinAt, r.spawnedAt),
+    decisionToSpawn: (r.promotedAt ?? r.spawnedAt) - r.decidedAt,
+    // For a promoted standby: from its promotion (Node and modules were loaded before).
+    spawnToJoin: diff(r.joinAt, r.promotedAt ?? r.spawnedAt),
     nodeStart: diff(r.nodeUpAt, r.spawnedAt),
     loadModules: diff(r.firstConnectAt, r.nodeUpAt),
-    connectAndJoin: diff(r.joinAt, r.firstConnectAt),
+    connectAndJoin: diff(r.joinAt, r.promotedAt ?? r.firstConnectAt),
     joinToAssigned: diff(r.assignedAt, r.joinAt),
     assignedToFirstRecord: diff(r.firstStartAt, r.assignedAt)
   }

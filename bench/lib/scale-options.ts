@@ -20,6 +20,8 @@ export interface ScaleBenchOptions {
   intervalMs: number
   /** The autoscaler's max consumers (the policy's ceiling). */
   max: number
+  /** Reaction: the local pool's warm standbys (the product's default: 1). */
+  standby: number
   /** Partitions of every benchmark topic. */
   partitions: number
   /** `--work-unit-ms` of every worker: a record with value v takes v x this. */
@@ -61,6 +63,7 @@ Starts its own Kafka broker and measures, on it:
   --rounds R                reaction rounds (default 5; fresh topic, group and autoscaler each)
   --interval-ms MS          the autoscaler's interval (default 5000)
   --max N                   the autoscaler's max consumers (default 8)
+  --standby N               reaction: warm standby workers in the pool (default 1, as lagscale's; 0: cold starts)
   --partitions P            partitions per topic (default 8)
   --work-unit-ms MS         the workers' --work-unit-ms; records carry values 0..10 (default 50)
   --reaction-records N      reaction backlog, records per partition (default 50)
@@ -88,6 +91,7 @@ export function parseScaleBenchOptions(argv: string[]): ScaleBenchOptions | 'hel
       rounds: { type: 'string' },
       'interval-ms': { type: 'string' },
       max: { type: 'string' },
+      standby: { type: 'string' },
       partitions: { type: 'string' },
       'work-unit-ms': { type: 'string' },
       'reaction-records': { type: 'string' },
@@ -127,6 +131,7 @@ export function parseScaleBenchOptions(argv: string[]): ScaleBenchOptions | 'hel
     rounds: int('--rounds', values.rounds, quick ? 2 : 5),
     intervalMs: int('--interval-ms', values['interval-ms'], 5000, 100),
     max: int('--max', values.max, 8, 2),
+    standby: int('--standby', values.standby, 1, 0),
     partitions,
     workUnitMs: int('--work-unit-ms', values['work-unit-ms'], 50),
     reactionRecords: int('--reaction-records', values['reaction-records'], 50),

@@ -71,7 +71,9 @@ export const autoscalerConfigSchema = z
         /** Extra arguments for each `lagscale consumer` (e.g. ["--work-unit-ms", "100"]). */
         consumerArgs: z.array(z.string()).default([]),
         /** SIGKILL a worker this long after SIGTERM if it has not exited. */
-        killAfter: duration(1000).default(30_000)
+        killAfter: duration(1000).default(30_000),
+        /** Warm standby workers kept ready beside the running ones, promoted first on scale-out. */
+        standby: int(0, 64).default(1)
       })
       .prefault({}),
     ecs: z

@@ -168,6 +168,7 @@ function buildBackend(
         consumerArgs: args,
         logger: log.child({ component: 'pool' }),
         killAfterMs: config.local.killAfter,
+        standby: config.local.standby,
         ...(options.workerEnv ? { env: options.workerEnv } : {}),
         ...(options.onWorkerOutput ? { onOutput: options.onWorkerOutput } : {})
       })

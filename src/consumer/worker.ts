@@ -137,6 +137,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #runningJobs = new Set<Job<Work>>()
   #abandoned = false
   #started = false
+  #preparing: Promise<void> | undefined
   #stopping: Promise<StopReport> | undefined
   #resolveDone!: (report: StopReport) => void
   /** Resolves once the worker has stopped (stop() or a fatal error at start). */
@@ -171,13 +172,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Checks the topic, prepares the dead-letter topic, starts HTTP and joins the group.
-   * Resolves once the consumer stream is open; errors here (unknown topic, bad
-   * credentials, port in use) reject with a UserError.
+   * Everything start() does before joining the group: checks the topic, prepares the
+   * dead-letter topic, opens the producer and starts HTTP. A warm standby (`lagscale
+   * consumer --standby`) does this ahead, so joining later takes only the rebalance.
+   * Errors reject with a UserError and stop the worker.
    */
-  async start(): Promise<void> {
-    if (this.#started) throw new Error('worker already started')
-    this.#started = true
+  prepare(): Promise<void> {
+    this.#preparing ??= this.#prepare()
+    return this.#preparing
+  }
+
+  async #prepare(): Promise<void> {
     const s = this.settings
     try {
       this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic)
@@ -193,11 +198,31 @@ export class Worker extends EventEmitter<WorkerEvents> {
           'start HTTP server'
         )
       }
+    } catch (err) {
+      await this.#startFailed()
+      throw err
+    }
+  }
+
+  async #startFailed(): Promise<void> {
+    await this.#closeAll()
+    this.#resolveDone({ reason: 'start failed', stopMs: 0, abandoned: false })
+  }
+
+  /**
+   * prepare() if not done yet, then joins the group. Resolves once the consumer stream is
+   * open; errors here (unknown topic, bad credentials, port in use) reject with a UserError.
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error('worker already started')
+    this.#started = true
+    const s = this.settings
+    await this.prepare()
+    if (this.#stopping) throw new Error('the worker was stopped before it joined the group')
+    try {
       await this.#openSession()
     } catch (err) {
-      await this.#closeAll()
-      const report = { reason: 'start failed', stopMs: 0, abandoned: false }
-      this.#resolveDone(report)
+      await this.#startFailed()
       throw err
     }
     this.#lagTimer = setInterval(() => void this.#updateLag(), s.lagIntervalMs)
@@ -221,6 +246,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #stop(reason: string): Promise<StopReport> {
     const started = performance.now()
     this.log.info({ event: 'stopping', reason, busy: this.#running.size }, `stopping (${reason})`)
+    // A stop while preparing waits for it: what it opens must be closed below.
+    await this.#preparing?.catch(() => {})
     this.#session?.stream?.pause()
     clearTimeout(this.#restartTimer)
     clearInterval(this.#lagTimer)

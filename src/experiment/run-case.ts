@@ -158,7 +158,10 @@ export async function runCase(options: RunCaseOptions): Promise<CaseResult> {
         dashboard: { enabled: false },
         local: {
           consumerArgs: ['--work-unit-ms', String(timing.workUnitMs), '--log-level', 'info'],
-          killAfter: 30_000
+          killAfter: 30_000,
+          // Cold starts only: the simulator's start-up time is calibrated on them, and every
+          // policy pays the same start-up, so warm standbys would not change who wins.
+          standby: 0
         }
       }
     })

@@ -13,7 +13,7 @@ import { createWorker, type Worker } from '../../src/consumer/worker.ts'
 import { createBatchProducer } from '../../src/kafka/batch-producer.ts'
 import { createAdmin, createConsumer, type RawConsumedMessage } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
-import { describeGroup } from '../../src/kafka/groups.ts'
+import { describeGroup, groupExists } from '../../src/kafka/groups.ts'
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
@@ -93,10 +93,10 @@ class WorkerProcess {
 
   readonly name: string
 
-  constructor(name: string, args: string[], env: NodeJS.ProcessEnv) {
+  constructor(name: string, args: string[], env: NodeJS.ProcessEnv, options: { keepStdin?: boolean } = {}) {
     this.name = name
     this.child = spawnCli(['consumer', '--bootstrap-server', testEnv().bootstrap, ...args], env)
-    this.child.stdin?.end()
+    if (!options.keepStdin) this.child.stdin?.end()
     this.child.stdout?.on('data', (d: Buffer) => {
       const text = this.#partial + d.toString()
       const parts = text.split('\n')
@@ -347,6 +347,64 @@ describe('lagscale consumer worker', () => {
     }
     assert.equal(await w!.exited, 0, w!.stderr)
     assert.ok(w!.events('exit').length === 1, 'logs the time from the signal to exit')
+  })
+
+  test('--standby: ready without joining the group; joins on "start"; exits 0 on SIGTERM or when stdin closes', async () => {
+    const topic = await freshTopic('standby', 2)
+    const group = uniqueName('standby-group')
+    const env = { WORK_UNIT_MS: '10', HEARTBEAT_INTERVAL_MS: '500', PORT: '0' }
+    const args = ['--topic', topic, '--group', group, '--standby']
+    const a = new WorkerProcess('a', args, env, { keepStdin: true })
+    const b = new WorkerProcess('b', args, env, { keepStdin: true })
+    try {
+      await waitFor('both standing by', () => a.events('standby').length === 1 && b.events('standby').length === 1)
+      const port = a.events('standby')[0]!['port'] as number
+      assert.ok(port > 0, 'HTTP is up while standing by')
+      const health = await fetch(`http://127.0.0.1:${port}${HEALTH_PATH}`)
+      assert.equal(health.status, 503, 'a standby is not a healthy member')
+      const admin = createAdmin(connection())
+      try {
+        assert.equal(await groupExists(admin, group), false, 'no standby joined the group')
+      } finally {
+        await admin.close()
+      }
+      await produce(topic, [
+        [0, 'k', '0'],
+        [1, 'k', '0']
+      ])
+      a.child.stdin?.write('start\n')
+      await waitFor('a assigned both partitions and worked both records', () => {
+        return a.lastAssignment()?.length === 2 && done(a.lines).length === 2
+      })
+      assert.equal(b.events('assigned').length, 0, 'b is still standing by')
+      b.child.stdin?.end()
+      assert.equal(await b.exited, 0, `b exits 0 when its stdin closes: ${b.stderr}`)
+      assert.equal(b.events('assigned').length, 0, 'b never joined')
+      a.child.kill('SIGTERM')
+      assert.equal(await a.exited, 0, a.stderr)
+    } finally {
+      await stopAll([a, b])
+    }
+  })
+
+  test('--standby: SIGTERM while standing by exits 0', async () => {
+    const topic = await freshTopic('standby-term', 1)
+    const w = new WorkerProcess(
+      's',
+      ['--topic', topic, '--group', uniqueName('g'), '--standby'],
+      { PORT: '0' },
+      {
+        keepStdin: true
+      }
+    )
+    try {
+      await waitFor('standing by', () => w.events('standby').length === 1)
+      w.child.kill('SIGTERM')
+      assert.equal(await w.exited, 0, w.stderr)
+      assert.equal(w.events('stopped').length, 1, 'it closed what it opened')
+    } finally {
+      await stopAll([w])
+    }
   })
 
   test('3 worker processes, 6 partitions: every record processed exactly once, each worker gets partitions', async () => {

@@ -80,3 +80,91 @@ test('a worker that keeps dying at start is replaced with a growing delay, not i
     assert.ok(elapsed >= 2900, `back-off between replacements: worker-3 after ${elapsed} ms`)
   })
 })
+
+/** Like `lagscale consumer --standby`: says "standby", then "started" after a line "start"; exits when stdin closes. */
+const standbyStandIn = {
+  file: process.execPath,
+  args: [
+    '-e',
+    `const port = 4000 + process.pid % 1000
+     const say = (event) => console.log(JSON.stringify({ event, port }))
+     process.on('SIGTERM', () => process.exit(0))
+     if (process.argv.includes('--standby')) {
+       say('standby')
+       require('node:readline').createInterface({ input: process.stdin })
+         .on('line', (l) => { if (l === 'start') say('started') })
+         .on('close', () => process.exit(0))
+     } else say('started')
+     setInterval(() => {}, 1000)`,
+    '--'
+  ]
+}
+
+test('standby: kept beside the running workers, promoted first on scale-out, topped up after', async () => {
+  const pool = createLocalPool({ consumerArgs: [], logger: quiet, command: standbyStandIn, standby: 1 })
+  await withPool(pool, async () => {
+    await pool.scaleTo(1)
+    await waitFor('worker-1 running and worker-2 a ready standby', async () => {
+      const s = await pool.status()
+      return s.running === 1 && s.detail?.['standbyReady'] === 1 && pool.workers[0]?.state === 'running'
+    })
+    assert.deepEqual(
+      pool.workers.map((w) => [w.id, w.state]),
+      [
+        ['worker-1', 'running'],
+        ['worker-2', 'standby']
+      ]
+    )
+    const standbyPid = pool.workers[1]!.pid
+    await pool.scaleTo(2)
+    assert.equal(pool.workers[1]!.state, 'starting', 'promoted at once, nothing spawned for it')
+    assert.equal(pool.workers.length, 2, 'no new standby while a worker is starting')
+    await waitFor('worker-2 running and worker-3 standing by', () =>
+      pool.workers.some((w) => w.id === 'worker-3' && w.state === 'standby')
+    )
+    assert.equal(pool.workers.find((w) => w.id === 'worker-2')?.pid, standbyPid, 'the standby process itself runs')
+    assert.equal(pool.workers.find((w) => w.id === 'worker-2')?.state, 'running')
+    const status = await pool.status()
+    assert.equal(status.running, 2, 'standbys are not counted as running')
+    assert.equal(status.detail?.['standby'], 1)
+
+    await pool.scaleTo(1)
+    await waitFor('worker-2 stopped', () => !pool.workers.some((w) => w.id === 'worker-2'))
+    assert.deepEqual(
+      pool.workers.map((w) => [w.id, w.state]),
+      [
+        ['worker-1', 'running'],
+        ['worker-3', 'standby']
+      ],
+      'scale-in stops the newest running worker and keeps the standby'
+    )
+  })
+  assert.equal(pool.workers.length, 0, 'close stops the standby too')
+})
+
+test('standby: a scale-out larger than the standbys promotes them and spawns the rest', async () => {
+  const pool = createLocalPool({ consumerArgs: [], logger: quiet, command: standbyStandIn, standby: 2 })
+  await withPool(pool, async () => {
+    await pool.scaleTo(1)
+    await waitFor('2 standbys ready', async () => (await pool.status()).detail?.['standbyReady'] === 2)
+    await pool.scaleTo(4)
+    assert.deepEqual(
+      pool.workers.map((w) => [w.id, w.state]),
+      [
+        ['worker-1', 'running'],
+        ['worker-2', 'starting'],
+        ['worker-3', 'starting'],
+        ['worker-4', 'starting']
+      ],
+      'two standbys promoted, one spawned'
+    )
+    await waitFor('4 running, 2 standbys again', async () => {
+      const s = await pool.status()
+      return (
+        s.running === 4 &&
+        s.detail?.['standbyReady'] === 2 &&
+        pool.workers.filter((w) => w.state === 'running').length === 4
+      )
+    })
+  })
+})

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import type { Logger } from '../../log.ts'
 import type { BackendStatus, Decision, ScalingBackend } from '../types.ts'
 
-export type PoolWorkerState = 'starting' | 'running' | 'stopping'
+/** standby: loaded and ready, not in the group (not counted as running) until promoted. */
+export type PoolWorkerState = 'standby' | 'starting' | 'running' | 'stopping'
 
 export interface PoolWorkerInfo {
   /** worker-1, worker-2, ... never reused within a pool. */
@@ -28,10 +29,19 @@ export interface LocalPoolOptions {
   killAfterMs?: number
   /** Command that runs lagscale; default: this package's bin with this Node. */
   command?: { file: string; args: string[] }
+  /**
+   * Warm standbys kept beside the desired workers (`lagscale consumer --standby`: modules
+   * loaded, topic checked, HTTP up, not in the group). Scale-out promotes them first, so a
+   * new consumer joins in well under a second instead of loading Node and the client
+   * (1-2 s alone, 5-14 s when 7 start at once on 2 cores: docs/benchmarks.md). Default 0.
+   */
+  standby?: number
 }
 
 interface PoolWorker extends PoolWorkerInfo {
   child: ChildProcess
+  /** A standby that said it is ready (loaded, HTTP up). */
+  ready: boolean
   exited: Promise<number | null>
   /** Set when we asked it to stop: its exit is expected. */
   stopRequested: boolean
@@ -73,13 +83,16 @@ export class LocalPoolBackend implements ScalingBackend {
   }
 
   async status(): Promise<BackendStatus> {
-    const live = this.#workers.filter((w) => w.state !== 'stopping')
+    const live = this.#live()
+    const standby = this.#workers.filter((w) => w.state === 'standby')
     return {
       desired: this.#desired,
       running: live.length,
       detail: {
-        workers: this.workers,
-        stopping: this.#workers.length - live.length
+        workers: this.workers.filter((w) => w.state !== 'standby'),
+        stopping: this.#workers.filter((w) => w.state === 'stopping').length,
+        standby: standby.length,
+        standbyReady: standby.filter((w) => w.ready).length
       }
     }
   }
@@ -90,40 +103,86 @@ export class LocalPoolBackend implements ScalingBackend {
     this.#reconcile()
   }
 
-  /** Spawns or stops workers until the live ones match the desired count. */
-  #reconcile(): void {
-    if (this.#closed) return
-    const live = this.#workers.filter((w) => w.state !== 'stopping')
-    for (let i = live.length; i < this.#desired; i++) this.#spawn()
-    // Newest first: the oldest workers keep their partitions and warm state.
-    for (const w of live.slice(this.#desired).reverse()) void this.#stopWorker(w)
+  /** Workers that count toward the desired number: in the group or on their way in. */
+  #live(): PoolWorker[] {
+    return this.#workers.filter((w) => w.state === 'starting' || w.state === 'running')
   }
 
-  #spawn(): PoolWorker {
+  /** Promotes standbys or spawns, or stops workers, until the live ones match the desired count; then tops up the standbys. */
+  #reconcile(): void {
+    if (this.#closed) return
+    const live = this.#live()
+    let missing = this.#desired - live.length
+    if (missing > 0) {
+      // Ready standbys first, then the ones still loading (they read "start" once loaded).
+      const standbys = this.#workers
+        .filter((w) => w.state === 'standby')
+        .sort((a, b) => Number(b.ready) - Number(a.ready) || a.startedAt - b.startedAt)
+      for (const w of standbys.slice(0, missing)) this.#promote(w)
+      missing -= Math.min(missing, standbys.length)
+      for (let i = 0; i < missing; i++) this.#spawn(false)
+    }
+    // Newest first: the oldest workers keep their partitions and warm state.
+    for (const w of live.slice(this.#desired).reverse()) void this.#stopWorker(w)
+    // New standbys only once no worker is starting: loading a process takes the CPU they need to join.
+    if (this.#live().some((w) => w.state === 'starting')) return
+    const standby = this.#workers.filter((w) => w.state === 'standby').length
+    for (let i = standby; i < (this.#options.standby ?? 0); i++) this.#spawn(true)
+  }
+
+  #promote(worker: PoolWorker): void {
+    worker.state = 'starting'
+    worker.child.stdin?.write('start\n')
+    this.#options.logger.info(
+      { event: 'worker-promoted', worker: worker.id, pid: worker.pid, ready: worker.ready },
+      `promoted standby ${worker.id}`
+    )
+  }
+
+  #spawn(standby: boolean): PoolWorker {
     const id = `worker-${++this.#seq}`
     const command = this.#options.command ?? { file: process.execPath, args: [LAGSCALE_BIN] }
-    const args = [...command.args, 'consumer', '--client-id', `lagscale-${id}`, ...this.#options.consumerArgs]
+    const args = [
+      ...command.args,
+      'consumer',
+      '--client-id',
+      `lagscale-${id}`,
+      ...(standby ? ['--standby'] : []),
+      ...this.#options.consumerArgs
+    ]
     const child = spawn(command.file, args, {
       env: this.#options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: [standby ? 'pipe' : 'ignore', 'pipe', 'pipe']
     })
+    // A standby that died leaves a closed pipe: its exit is handled below, not as an error here.
+    child.stdin?.on('error', () => {})
     const worker: PoolWorker = {
       id,
       pid: child.pid,
-      state: 'starting',
+      state: standby ? 'standby' : 'starting',
+      ready: false,
       startedAt: Date.now(),
       child,
       stopRequested: false,
       exited: new Promise((resolve) => child.once('exit', (code) => resolve(code)))
     }
     this.#workers.push(worker)
-    this.#options.logger.info({ event: 'worker-spawned', worker: id, pid: child.pid }, `spawned ${id}`)
+    this.#options.logger.info(
+      { event: 'worker-spawned', worker: id, pid: child.pid, standby },
+      `spawned ${id}${standby ? ' (standby)' : ''}`
+    )
     const onLine = (line: string): void => {
-      if (worker.state === 'starting' && line.includes('"event":"started"')) {
+      if (worker.state === 'standby' && line.includes('"event":"standby"')) {
+        worker.ready = true
+        const port = /"port":(\d+)/.exec(line)?.[1]
+        if (port) worker.port = Number(port)
+      } else if (worker.state === 'starting' && line.includes('"event":"started"')) {
         const port = /"port":(\d+)/.exec(line)?.[1]
         if (port) worker.port = Number(port)
         worker.state = 'running'
         this.#respawnDelayMs = 1000
+        // Standbys wait for starting workers; this one is in.
+        queueMicrotask(() => this.#reconcile())
       }
       this.#options.onOutput?.(worker, line)
     }

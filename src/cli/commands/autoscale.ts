@@ -31,6 +31,7 @@ const VALUE_FLAGS: [flag: string, key: string, help: string][] = [
   ['--seed-scale-out-to <n>', 'seed.scaleOutTo', 'seed policy: capacity the out alarm sets (default 8)'],
   ['--seed-scale-in-datapoints <n>', 'seed.scaleInDatapoints', 'seed policy: periods at 0 before scale-in (5)'],
   ['--kill-after <duration>', 'local.killAfter', 'local backend: SIGKILL a worker this long after SIGTERM'],
+  ['--standby <n>', 'local.standby', 'local backend: warm workers kept ready for scale-out (default 1)'],
   ['--ecs-cluster <name>', 'ecs.cluster', 'ecs backend: cluster name or ARN'],
   ['--ecs-service <name>', 'ecs.service', 'ecs backend: service name or ARN'],
   ['--msk-cluster-name <name>', 'cloudwatch.clusterName', 'with --publish-cloudwatch: the "Cluster Name" dimension'],

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import { resolveWorkerSettings, SETTING_SOURCES, type SettingKey } from '../../consumer/config.ts'
 import { loadHandler } from '../../consumer/handler.ts'
@@ -43,6 +44,11 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     '--client-id <id>',
     'Kafka client.id, shown as the member in group listings (default lagscale-consumer)'
   )
+  command.option(
+    '--standby',
+    'warm standby: load, check the topic, start HTTP, then join the group only when a line "start" arrives on stdin ' +
+      '(exits 0 if stdin closes first); the local pool keeps these for fast scale-out'
+  )
   command.action(async (opts: ConnectionFlags & Record<string, string | undefined>) => {
     const flags: Partial<Record<SettingKey, string>> = {}
     for (const [flag, , key] of SETTING_SOURCES) {
@@ -65,6 +71,16 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     process.on('SIGINT', onSignal)
     try {
       try {
+        if (opts['standby']) {
+          await worker.prepare()
+          log.info({ event: 'standby', port: worker.port }, 'standing by: joining the group on "start"')
+          if (!(await startRequested(io.stdin, worker.done))) {
+            if (signalAt === undefined) await worker.stop('standby released')
+            await worker.done
+            return
+          }
+        }
+        if (signalAt !== undefined) return
         await worker.start()
       } catch (err) {
         // Stopped while still joining (e.g. the autoscaler scaled in right away): that is a stop, not a failure.
@@ -80,5 +96,27 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)
     }
+  })
+}
+
+/**
+ * Resolves true on a line "start" from the pool; false when the input ends first (the pool
+ * is gone or closing) or the worker stopped (a signal).
+ */
+function startRequested(input: NodeJS.ReadableStream, stopped: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input })
+    let decided = false
+    const decide = (start: boolean): void => {
+      if (decided) return
+      decided = true
+      lines.close()
+      resolve(start)
+    }
+    lines.on('line', (line) => {
+      if (line.trim() === 'start') decide(true)
+    })
+    lines.on('close', () => decide(false))
+    void stopped.then(() => decide(false))
   })
 }
