@@ -15,7 +15,8 @@ export interface PredictInput {
   spec: CaseSpec
   load: CaseLoad
   timing: ExperimentTiming
-  calibration: Pick<Calibration, 'startupMs' | 'rebalancePauseMs'>
+  calibration: Pick<Calibration, 'startupMs' | 'rebalancePauseMs'> &
+    Partial<Pick<Calibration, 'singleStartMs' | 'workers'>>
   /** The load was produced this long after the simulation's start (a tick a few ticks before the load). */
   burstAtMs: number
   /** Epoch ms of that tick. */
@@ -36,7 +37,7 @@ export function simulateCase(input: PredictInput): SimResult {
     burstAtMs: Math.max(0, Math.round(input.burstAtMs)),
     firstPartition: 0,
     workUnitMs: timing.workUnitMs,
-    startupMs: Math.round(calibration.startupMs),
+    ...startupModel(calibration),
     rebalancePauseMs: Math.round(calibration.rebalancePauseMs),
     initialConsumers: 1,
     min: timing.min,
@@ -53,6 +54,22 @@ export function simulateCase(input: PredictInput): SimResult {
     settleMs: Math.round(input.settleMs),
     maxDurationMs: 6 * 3_600_000
   })
+}
+
+/**
+ * Start-up as the calibration measured it: one worker alone (singleStartMs), and workers - 1
+ * starting together (startupMs); in between, each other process starting at the same time adds
+ * the same share (they load on the same cores). Without the lone start: startupMs for every start.
+ */
+export function startupModel(c: PredictInput['calibration']): { startupMs: number; startupPerConcurrentMs: number } {
+  const together = (c.workers ?? 0) - 1
+  if (c.singleStartMs === undefined || together < 2 || c.singleStartMs >= c.startupMs) {
+    return { startupMs: Math.round(c.startupMs), startupPerConcurrentMs: 0 }
+  }
+  return {
+    startupMs: Math.round(c.singleStartMs),
+    startupPerConcurrentMs: Math.round((c.startupMs - c.singleStartMs) / (together - 1))
+  }
 }
 
 /**

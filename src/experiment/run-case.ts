@@ -29,7 +29,9 @@ export interface RunCaseOptions {
   commandConfigPath?: string
   spec: CaseSpec
   timing: ExperimentTiming
-  calibration: Pick<Calibration, 'startupMs' | 'rebalancePauseMs'>
+  /** With singleStartMs and workers, the simulator's start-up grows with the processes starting at once. */
+  calibration: Pick<Calibration, 'startupMs' | 'rebalancePauseMs'> &
+    Partial<Pick<Calibration, 'singleStartMs' | 'workers'>>
   /** Seed of the load's values (default 1, the simulator's default). */
   loadSeed?: number
   /** After the drain, stop waiting for the pool to get back to min after this long (default 90 s). */

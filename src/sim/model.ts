@@ -340,9 +340,11 @@ class Model {
   scaleTo(desired: number): void {
     this.desired = desired
     const live = this.consumers.filter((c) => c.state === 'starting' || c.state === 'member')
-    for (let i = live.length; i < desired; i++) {
-      const c = this.spawn()
-      this.schedule({ at: this.now + this.o.startupMs, kind: READY, consumer: c })
+    const added = Math.max(0, desired - live.length)
+    if (added > 0) {
+      const starting = live.filter((c) => c.state === 'starting').length + added
+      const startupMs = this.o.startupMs + this.o.startupPerConcurrentMs * (starting - 1)
+      for (let i = 0; i < added; i++) this.schedule({ at: this.now + startupMs, kind: READY, consumer: this.spawn() })
     }
     for (const c of live.slice(desired).reverse()) this.stop(c)
     this.point()

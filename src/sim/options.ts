@@ -57,6 +57,11 @@ export const simOptionsSchema = z
     workUnitMs: number(0, 3_600_000).default(1000),
     /** From the backend's scale-out to the consumer in the group (process start + group join). */
     startupMs: duration(0).default(1500),
+    /**
+     * Added to a start-up for each other consumer starting at the same time: processes that
+     * load at once share the machine's cores (a scale-out 1 -> 8 starts 7 together).
+     */
+    startupPerConcurrentMs: duration(0).default(0),
     /** What a change in a working group's membership costs: no consumer starts a record meanwhile. */
     rebalancePauseMs: duration(0).default(3000),
     /** Consumers in the group before the first decision (0: the autoscaler starts the pool, as `lagscale up` does). */

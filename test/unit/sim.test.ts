@@ -69,6 +69,23 @@ test('8 partitions, 8 records of 2 units, 8 consumers from the start: drain = st
   }
 })
 
+test('consumers starting together share the cores: each start-up grows by startupPerConcurrentMs per other one', () => {
+  const r = simulate({
+    partitions: 8,
+    values: Array(8).fill(2),
+    min: 8,
+    max: 8,
+    startupMs: 1000,
+    startupPerConcurrentMs: 500,
+    rebalancePauseMs: 0
+  })
+  // 8 start at once: 1000 + 7 x 500 = 4500 ms, then 2 s of work each.
+  assert.deepEqual(new Set(r.consumers.map((c) => c.joinedMs)), new Set([4500]))
+  assert.equal(r.drainMs, 6500)
+  const alone = simulate({ partitions: 1, values: [2], min: 1, max: 1, startupMs: 1000, startupPerConcurrentMs: 500 })
+  assert.equal(alone.consumers[0]!.joinedMs, 1000, 'one process alone: the base start-up')
+})
+
 test('consumers joining a working group pause it: drain = start-up + pause + 2 s', () => {
   // worker-1 owns all 8 partitions at first and finishes p0's record at 2 s, during the pause;
   // the 7 others join at 1.5 s, the pause ends at 4.5 s, each then works its partition's record.

@@ -25,6 +25,11 @@ const VALUE_FLAGS: [flag: string, key: string, help: string][] = [
   ['--concurrency <n>', 'concurrency', "the workers' --concurrency (default 1)"],
   ['--ordering <o>', 'ordering', "the workers' --ordering: partition (default), key or unordered"],
   ['--startup-ms <duration>', 'startupMs', 'scale-out to consumer in the group: process start + join (default 1.5s)'],
+  [
+    '--startup-per-concurrent-ms <duration>',
+    'startupPerConcurrentMs',
+    'added to a start-up per other consumer starting at once (shared cores; default 0)'
+  ],
   ['--rebalance-pause-ms <duration>', 'rebalancePauseMs', 'what a membership change stops the group for (default 3s)'],
   ['--assignor <name>', 'assignor', "the group's assignor: roundrobin (default), range, cooperative-sticky"],
   ['--seed <n>', 'seed', 'seed of the random values (default 1): the same seed, the same run'],
