@@ -20,6 +20,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist ./dist
+# For MSK with IAM auth: KAFKA_COMMAND_CONFIG=/app/config/msk-iam.properties (the CDK app sets it).
+COPY docker/msk-iam.properties ./config/msk-iam.properties
 # 1000 is the image's unprivileged "node" user; numeric, so Kubernetes/ECS can verify runAsNonRoot.
 USER 1000:1000
 EXPOSE 8081

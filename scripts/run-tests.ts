@@ -2,19 +2,23 @@
  * `npm test`: starts one real Kafka broker for all integration tests (node's test
  * runner has no global setup on Node 22), runs every test file, stops the broker.
  * Extra arguments select test files: node scripts/run-tests.ts test/integration/cli-topics.test.ts
+ * The CDK app's tests (infra/test) run too; its dependencies are installed first when missing.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ensureKafkaJars } from '../src/broker/jars.ts'
 import { lagscaleHome } from '../src/broker/paths.ts'
 import { startTestBroker } from '../test/support/test-broker.ts'
+import { ensureInfraDependencies } from './infra-deps.ts'
 
 const home = lagscaleHome()
 const workDir = mkdtempSync(join(tmpdir(), 'lagscale-test-'))
 const log = (m: string): void => void process.stderr.write(`[test broker] ${m}\n`)
 
+ensureInfraDependencies(fileURLToPath(new URL('..', import.meta.url)), log)
 await ensureKafkaJars(home, log)
 const started = Date.now()
 const { broker, env } = await startTestBroker(home, workDir, log)
@@ -32,7 +36,9 @@ const child = spawn(
     '--test-reporter=spec',
     '--test-concurrency=2',
     '--test-timeout=300000',
-    ...(files.length > 0 ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'])
+    ...(files.length > 0
+      ? files
+      : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'infra/test/**/*.test.ts'])
   ],
   { stdio: 'inherit', env: { ...process.env, LAGSCALE_TEST_ENV: envFile, LAGSCALE_HOME: home } }
 )
