@@ -61,8 +61,6 @@ export class LagscaleStack extends Stack {
       description: 'client.properties for IAM auth (S6): --command-config or KAFKA_COMMAND_CONFIG',
       value: CLIENT_PROPERTIES
     })
-    new CfnOutput(this, 'ProducerRepositoryUri', { value: this.services.producerRepository.repositoryUri })
-    new CfnOutput(this, 'ConsumerRepositoryUri', { value: this.services.consumerRepository.repositoryUri })
     new CfnOutput(this, 'EcsClusterName', { value: this.services.cluster.clusterName })
     new CfnOutput(this, 'ConsumerServiceName', { value: this.services.consumerService.serviceName })
     new CfnOutput(this, 'ProducerServiceName', { value: this.services.producerService.serviceName })

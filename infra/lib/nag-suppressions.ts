@@ -24,6 +24,11 @@ export function acknowledge(scope: IConstruct, finding: string, reason: string):
   Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${finding}`, reason })
 }
 
+/** Acknowledges a wildcard resource (IAM5) by the ARN as the stack renders it. */
+export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
+  acknowledge(scope, `IAM5[Resource::${nagText(Stack.of(scope), arn)}]`, reason)
+}
+
 /** S4's wildcards: topic and group names are the application's own, under this cluster only. */
 export function acknowledgeClientPolicy(policy: IConstruct, topicArns: string, groupArns: string): void {
   const stack = Stack.of(policy)

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import * as s3 from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
 import type { MskClientPolicy } from './client-policy.ts'
+import { repositoryName } from './images-stack.ts'
 import { acknowledge } from './nag-suppressions.ts'
 import type { Network } from './network.ts'
 import type { LagscaleSettings } from './settings.ts'
@@ -18,12 +19,12 @@ export const PRODUCER_HEALTH_PATH = '/msk-producer-healthCheck'
 export const CONSUMER_HEALTH_PATH = '/msk-consumer-healthCheck'
 
 /**
- * S11-S14: the image repositories, the ECS cluster, the producer (8082) behind an ALB with
+ * S11-S14: the ECS cluster, the producer (8082) behind an ALB with
  * path routing, and the consumer worker (8081), both on Fargate in the private subnets.
  */
 export class Services extends Construct {
-  readonly producerRepository: ecr.Repository
-  readonly consumerRepository: ecr.Repository
+  readonly producerRepository: ecr.IRepository
+  readonly consumerRepository: ecr.IRepository
   readonly cluster: ecs.Cluster
   readonly producerService: ecs.FargateService
   readonly consumerService: ecs.FargateService
@@ -41,16 +42,17 @@ export class Services extends Construct {
     bootstrapBrokers: string
   ) {
     super(scope, id)
-    const removal = settings.removeOnDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN
-    const repository = (name: string): ecr.Repository =>
-      new ecr.Repository(this, `${name}Repository`, {
-        imageScanOnPush: true,
-        removalPolicy: removal,
-        emptyOnDelete: settings.removeOnDestroy,
-        lifecycleRules: [{ description: 'keep the last 20 images', maxImageCount: 20 }]
-      })
-    this.producerRepository = repository('Producer')
-    this.consumerRepository = repository('Consumer')
+    // The repositories are the images stack's (images-stack.ts), found by name: CI/CD pushes there first.
+    this.producerRepository = ecr.Repository.fromRepositoryName(
+      this,
+      'ProducerRepository',
+      repositoryName(settings.repositoryPrefix, 'producer')
+    )
+    this.consumerRepository = ecr.Repository.fromRepositoryName(
+      this,
+      'ConsumerRepository',
+      repositoryName(settings.repositoryPrefix, 'consumer')
+    )
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: network.vpc,
@@ -101,7 +103,9 @@ export class Services extends Construct {
       environment: {
         ...this.kafkaEnvironment,
         PORT: String(settings.consumerPort),
-        WORK_UNIT_MS: String(settings.workUnitMs)
+        WORK_UNIT_MS: String(settings.workUnitMs),
+        // MSK does not create topics on use: the first consumer creates it with the stack's partitions.
+        CREATE_TOPIC_PARTITIONS: String(settings.topicPartitions)
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'consumer' }),
       command: ['consumer'],

@@ -38,13 +38,15 @@ export interface LagscaleSettings {
   /** S17/S18: the services' topic and consumer group. */
   topic: string
   groupId: string
-  /** Partitions of the topic: the lagscale autoscaler's max is capped at it. */
+  /** Partitions of the topic (the consumer creates it when missing); the lagscale autoscaler's max is capped at it. */
   topicPartitions: number
   /** S12. */
   producerPort: number
   consumerPort: number
   /** Tag of both images in their ECR repositories (CI/CD deploys the commit's SHA). */
   imageTag: string
+  /** The images stack's repositories: <prefix>/producer and <prefix>/consumer. */
+  repositoryPrefix: string
   /** The consumer's WORK_UNIT_MS (S19: 1000). */
   workUnitMs: number
   producerDesiredCount: number
@@ -62,7 +64,7 @@ export interface LagscaleSettings {
     /** lagscale: its --policy. */
     policy: 'drain' | 'keda' | 'seed'
   }
-  /** What `cdk destroy` does with the image repositories and the log bucket. */
+  /** `cdk destroy` deletes the image repositories (with their images); else they are kept. */
   removeOnDestroy: boolean
 }
 
@@ -87,6 +89,7 @@ export const DEFAULT_SETTINGS: LagscaleSettings = {
   producerPort: 8082,
   consumerPort: 8081,
   imageTag: 'latest',
+  repositoryPrefix: 'lagscale',
   workUnitMs: 1000,
   producerDesiredCount: 1,
   consumerScaling: {
@@ -152,6 +155,11 @@ export function resolveSettings(input: LagscaleSettingsInput = {}): LagscaleSett
       throw new Error('lagscale infra: existingVpc.privateSubnetIds needs one subnet per availability zone')
     }
   }
+  if (!/^[a-z0-9][a-z0-9._-]{0,60}$/.test(s.repositoryPrefix)) {
+    throw new Error(
+      `lagscale infra: repositoryPrefix must be lower-case letters, digits, . _ -; got ${s.repositoryPrefix}`
+    )
+  }
   if (!/^[a-zA-Z0-9-]{1,64}$/.test(s.clusterName)) {
     throw new Error(`lagscale infra: clusterName must be 1-64 letters, digits or dashes; got ${s.clusterName}`)
   }
@@ -182,6 +190,7 @@ export function settingsFromContext(get: (key: string) => unknown): LagscaleSett
   set('groupId', str('groupId'))
   set('topicPartitions', num('topicPartitions'))
   set('imageTag', str('imageTag'))
+  set('repositoryPrefix', str('repositoryPrefix'))
   set('workUnitMs', num('workUnitMs'))
   const host = str('clientHost')
   const sshCidr = str('sshCidr')

@@ -23,22 +23,39 @@ function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   }
 }
 
-test('cdk synth with the default settings succeeds offline, cdk-nag included', () => {
+test('cdk synth of the app (default settings, and the deploy role) succeeds offline, cdk-nag included', () => {
   const out = mkdtempSync(join(tmpdir(), 'lagscale-synth-'))
   try {
     const r = spawnSync(
       join(infra, 'node_modules', '.bin', 'cdk'),
-      ['synth', '--output', out, '--no-notices', '--quiet', '--no-version-reporting'],
+      [
+        'synth',
+        '--output',
+        out,
+        '--no-notices',
+        '--quiet',
+        '--no-version-reporting',
+        '-c',
+        'githubRepository=example/lagscale'
+      ],
       { cwd: infra, env: offlineEnv({ AWS_REGION: 'ap-northeast-1' }), encoding: 'utf8', timeout: 180_000 }
     )
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
-    const template = JSON.parse(readFileSync(join(out, 'Lagscale.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string }>
+    const types = (stack: string): Set<string> => {
+      const template = JSON.parse(readFileSync(join(out, `${stack}.template.json`), 'utf8')) as {
+        Resources: Record<string, { Type: string }>
+      }
+      return new Set(Object.values(template.Resources).map((x) => x.Type))
     }
-    const types = new Set(Object.values(template.Resources).map((x) => x.Type))
     for (const type of ['AWS::MSK::Cluster', 'AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::ListenerRule']) {
-      assert.ok(types.has(type), type)
+      assert.ok(types('Lagscale').has(type), type)
     }
+    assert.ok(types('LagscaleImages').has('AWS::ECR::Repository'))
+    assert.ok(types('LagscaleDeployRole').has('AWS::IAM::Role'))
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { dependencies?: string[] }>
+    }
+    assert.ok(manifest.artifacts['Lagscale']?.dependencies?.includes('LagscaleImages'), 'images first')
   } finally {
     rmSync(out, { recursive: true, force: true })
   }

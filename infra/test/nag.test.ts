@@ -7,10 +7,11 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Validations } from 'aws-cdk-lib'
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import type { LagscaleStack } from '../lib/lagscale-stack.ts'
 import { nagFindings, synth } from './synth.ts'
 
 describe('cdk-nag AwsSolutions', () => {
-  test('the default stack: zero unacknowledged findings', () => {
+  test('the default stacks (images, deploy role, the system): zero unacknowledged findings', () => {
     assert.equal(nagFindings(), '')
   })
 
@@ -23,7 +24,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('the checks do run: an SSH port open to the internet fails the synth', () => {
     const findings = nagFindings({}, (stack) => {
-      const open = new ec2.SecurityGroup(stack, 'WideOpen', { vpc: stack.network.vpc })
+      const open = new ec2.SecurityGroup(stack, 'WideOpen', { vpc: (stack as LagscaleStack).network.vpc })
       open.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22))
     })
     assert.match(findings, /Validation failed/)

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { Match } from 'aws-cdk-lib/assertions'
 import { CLUSTER_ACTIONS, GROUP_ACTIONS, TOPIC_ACTIONS } from '../lib/client-policy.ts'
 import { resolveSettings, settingsFromContext } from '../lib/settings.ts'
-import { synth } from './synth.ts'
+import { synth, synthDeployRole, synthImages } from './synth.ts'
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>
 
@@ -155,9 +155,26 @@ describe('client IAM policy (S4)', () => {
 })
 
 describe('services (S11-S14)', () => {
-  test('two image repositories scanned on push, one ECS cluster with Container Insights', () => {
-    t.resourceCountIs('AWS::ECR::Repository', 2)
-    t.allResourcesProperties('AWS::ECR::Repository', { ImageScanningConfiguration: { ScanOnPush: true } })
+  test('the images live in the images stack: lagscale/producer and lagscale/consumer, scanned on push', () => {
+    const images = synthImages()
+    images.resourceCountIs('AWS::ECR::Repository', 2)
+    for (const service of ['producer', 'consumer']) {
+      images.hasResourceProperties('AWS::ECR::Repository', {
+        RepositoryName: `lagscale/${service}`,
+        ImageScanningConfiguration: { ScanOnPush: true }
+      })
+    }
+    t.resourceCountIs('AWS::ECR::Repository', 0)
+    for (const service of ['producer', 'consumer']) {
+      const container = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
+        .map((r) => (r.Properties!['ContainerDefinitions'] as { Name: string; Image: unknown }[])[0]!)
+        .find((c) => c.Name === service)!
+      assert.match(JSON.stringify(container.Image), new RegExp(`/lagscale/${service}:latest`), service)
+    }
+  })
+
+  test('one ECS cluster with Container Insights', () => {
     t.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }]
     })
@@ -200,6 +217,23 @@ describe('services (S11-S14)', () => {
       assert.equal(env['GROUP_ID'], 'group_id', name)
       assert.match(JSON.stringify(env['KAFKA_BOOTSTRAP_SERVERS']), /BootstrapBrokerStringSaslIam/, name)
     }
+    const consumer = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
+      .map(
+        (r) =>
+          (
+            r.Properties!['ContainerDefinitions'] as { Name: string; Environment: { Name: string; Value: unknown }[] }[]
+          )[0]!
+      )
+      .find((c) => c.Name === 'consumer')!
+    assert.deepEqual(
+      consumer.Environment.filter((e) => ['WORK_UNIT_MS', 'CREATE_TOPIC_PARTITIONS'].includes(e.Name)),
+      [
+        { Name: 'WORK_UNIT_MS', Value: '1000' },
+        { Name: 'CREATE_TOPIC_PARTITIONS', Value: '8' }
+      ],
+      "the seed's work unit; the first consumer creates the topic (MSK does not on use)"
+    )
   })
 
   test('the ALB routes /msk-producer* to the producer, whose health check is /msk-producer-healthCheck expecting 200', () => {
@@ -406,5 +440,33 @@ describe('settings', () => {
     const s = resolveSettings(settingsFromContext((k) => context[k]))
     assert.equal(s.consumerScaling.mode, 'lagscale')
     assert.deepEqual([s.clientHost.enabled, s.clientHost.sshCidr, s.azCount], [true, '198.51.100.0/24', 3])
+  })
+})
+
+describe('CI/CD deploy role', () => {
+  test('GitHub OIDC only, for the given repository and main; push to the two repositories; cdk deploy via the bootstrap roles', () => {
+    const role = synthDeployRole({ githubRepository: 'example/lagscale' })
+    role.resourceCountIs('AWS::IAM::OIDCProvider', 1)
+    role.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+              StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:example/lagscale:ref:refs/heads/main' }
+            }
+          })
+        ]
+      }
+    })
+    const policy = JSON.stringify(role.findResources('AWS::IAM::Policy'))
+    assert.match(policy, /repository\/lagscale\/producer/)
+    assert.match(policy, /repository\/lagscale\/consumer/)
+    assert.match(policy, /role\/cdk-hnb659fds-\*/)
+    assert.doesNotMatch(policy, /"Action":"\*"|"ecr:\*"|"iam:\*"/, 'no wildcard actions')
+    const existing = synthDeployRole({ githubRepository: 'example/lagscale', existingOidcProvider: true })
+    existing.resourceCountIs('AWS::IAM::OIDCProvider', 0)
+    assert.throws(() => synthDeployRole({ githubRepository: 'lagscale' }), /githubRepository must be owner\/name/)
   })
 })

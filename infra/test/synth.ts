@@ -1,10 +1,12 @@
-/** Synthesizes the stack as bin/app.ts does (with cdk-nag's AwsSolutions pack), for the assertions. */
+/** Synthesizes the stacks as bin/app.ts does (with cdk-nag's AwsSolutions pack), for the assertions. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { App, Validations } from 'aws-cdk-lib'
+import { App, type Stack, Validations } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
 import { AwsSolutionsChecks } from 'cdk-nag'
+import { DeployRoleStack, type DeployRoleStackProps } from '../lib/deploy-role-stack.ts'
+import { ImagesStack } from '../lib/images-stack.ts'
 import { LagscaleStack } from '../lib/lagscale-stack.ts'
 import type { LagscaleSettingsInput } from '../lib/settings.ts'
 
@@ -12,6 +14,8 @@ import type { LagscaleSettingsInput } from '../lib/settings.ts'
 const context = (
   JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
 ).context
+/** The seed's region; the account stays unresolved, as in an offline `cdk synth`. */
+const env = { region: 'ap-northeast-1' }
 
 export interface Synthesized {
   stack: LagscaleStack
@@ -19,23 +23,41 @@ export interface Synthesized {
 }
 
 export function synth(settings: LagscaleSettingsInput = {}): Synthesized {
-  const app = new App({ context })
-  // The seed's region; the account stays unresolved, as in an offline `cdk synth`.
-  const stack = new LagscaleStack(app, 'Test', { env: { region: 'ap-northeast-1' }, settings })
+  const stack = new LagscaleStack(new App({ context }), 'Test', { env, settings })
   return { stack, template: Template.fromStack(stack) }
 }
 
+export function synthImages(): Template {
+  return Template.fromStack(
+    new ImagesStack(new App({ context }), 'Images', { env, repositoryPrefix: 'lagscale', removeOnDestroy: true })
+  )
+}
+
+export function synthDeployRole(props: Omit<DeployRoleStackProps, 'env' | 'repositoryPrefix'>): Template {
+  return Template.fromStack(
+    new DeployRoleStack(new App({ context }), 'DeployRole', { env, repositoryPrefix: 'lagscale', ...props })
+  )
+}
+
+/** Every stack of the app, as bin/app.ts makes them, with these settings. */
+export function buildApp(app: App, settings: LagscaleSettingsInput = {}): LagscaleStack {
+  new ImagesStack(app, 'Images', { env, repositoryPrefix: 'lagscale', removeOnDestroy: true })
+  new DeployRoleStack(app, 'DeployRole', { env, repositoryPrefix: 'lagscale', githubRepository: 'example/lagscale' })
+  return new LagscaleStack(app, 'Test', { env, settings })
+}
+
 /**
- * Runs cdk-nag's AwsSolutions pack as bin/app.ts does: the findings not acknowledged, as the
- * validation report prints them ('' when there are none: the synth went through).
+ * Runs cdk-nag's AwsSolutions pack over every stack as bin/app.ts does: the findings not
+ * acknowledged, as the validation report prints them ('' when there are none: the synth went through).
  */
-export function nagFindings(settings: LagscaleSettingsInput = {}, change?: (stack: LagscaleStack) => void): string {
+export function nagFindings(settings: LagscaleSettingsInput = {}, change?: (stack: Stack) => void): string {
   const outdir = mkdtempSync(join(tmpdir(), 'lagscale-cdk-'))
   const printed: string[] = []
   const write = process.stderr.write
+  const log = console.error
   try {
     const app = new App({ outdir, context })
-    const stack = new LagscaleStack(app, 'Test', { env: { region: 'ap-northeast-1' }, settings })
+    const stack = buildApp(app, settings)
     change?.(stack)
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }))
     // The report goes to the console; keep it for the assertion instead.
@@ -43,17 +65,13 @@ export function nagFindings(settings: LagscaleSettingsInput = {}, change?: (stac
       printed.push(String(chunk))
       return true
     }) as typeof process.stderr.write
-    const log = console.error
     console.error = (...args: unknown[]) => printed.push(args.join(' '))
-    try {
-      app.synth()
-      return ''
-    } catch (err) {
-      return `${(err as Error).message}\n${printed.join('')}`
-    } finally {
-      console.error = log
-    }
+    app.synth()
+    return ''
+  } catch (err) {
+    return `${(err as Error).message}\n${printed.join('')}`
   } finally {
+    console.error = log
     process.stderr.write = write
     rmSync(outdir, { recursive: true, force: true })
   }

@@ -42,6 +42,12 @@ export const workerSettingsSchema = z
     concurrency: int(1, 10_000).default(1),
     /** partition: a partition's records one at a time; key: per key; unordered: any. */
     ordering: z.enum(ORDERINGS, { error: `must be one of ${ORDERINGS.join(', ')}` }).default('partition'),
+    /**
+     * When the topic does not exist: create it with this many partitions (replication factor:
+     * the brokers, up to 3) instead of failing. 0 (the default): a missing topic is an error.
+     * For a first deploy where nothing else creates it (MSK does not create topics on use).
+     */
+    createTopicPartitions: int(0, 100_000).default(0),
     /** Dead-letter topic; default `<topic>.DLT`. */
     dltTopic: topicName.optional(),
     /** Path of a module whose default export (or `handle`) replaces the seed's handler. */
@@ -76,6 +82,7 @@ export const SETTING_SOURCES = [
   ['--handoff-timeout-ms', 'HANDOFF_TIMEOUT_MS', 'handoffTimeoutMs'],
   ['--concurrency', 'CONCURRENCY', 'concurrency'],
   ['--ordering', 'ORDERING', 'ordering'],
+  ['--create-topic-partitions', 'CREATE_TOPIC_PARTITIONS', 'createTopicPartitions'],
   ['--dlt-topic', 'DLT_TOPIC', 'dltTopic'],
   ['--handler', 'CONSUMER_HANDLER', 'handler'],
   ['--log-level', 'LOG_LEVEL', 'logLevel']

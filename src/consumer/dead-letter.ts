@@ -61,10 +61,14 @@ export function buildDeadLetterHeaders(record: WorkerRecord, info: DeadLetterInf
 export async function ensureDeadLetterTopic(
   connection: ConnectionConfig,
   sourceTopic: string,
-  dltTopic: string
+  dltTopic: string,
+  createPartitions = 0
 ): Promise<number> {
   const admin = createAdmin(connection)
   try {
+    if (createPartitions > 0 && !(await topicExists(admin, sourceTopic))) {
+      await createMissingTopic(admin, sourceTopic, createPartitions)
+    }
     const [source] = await describeTopics(admin, [sourceTopic])
     if (!source) throw new UserError(`topic ${sourceTopic} does not exist`)
     if (!(await topicExists(admin, dltTopic))) {
@@ -85,6 +89,20 @@ export async function ensureDeadLetterTopic(
     throw toUserError(err, `prepare dead-letter topic ${dltTopic}`)
   } finally {
     await admin.close().catch(() => {})
+  }
+}
+
+/** Creates the topic (replication factor: the brokers, up to 3); another worker creating it first is fine. */
+async function createMissingTopic(
+  admin: ReturnType<typeof createAdmin>,
+  topic: string,
+  partitions: number
+): Promise<void> {
+  const brokers = (await admin.metadata({ topics: [] })).brokers.size
+  try {
+    await createTopic(admin, { topic, partitions, replicationFactor: Math.max(1, Math.min(3, brokers)) })
+  } catch (err) {
+    if (!(await topicExists(admin, topic))) throw err
   }
 }
 

@@ -185,7 +185,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #prepare(): Promise<void> {
     const s = this.settings
     try {
-      this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic)
+      this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic, s.createTopicPartitions)
       this.#producer = createProducer(this.#connection)
       this.#admin = createAdmin(this.#connection)
       this.#http = buildHttpServer({ healthy: () => this.healthy(), registry: this.metrics.registry })

@@ -14,6 +14,7 @@ import { createBatchProducer } from '../../src/kafka/batch-producer.ts'
 import { createAdmin, createConsumer, type RawConsumedMessage } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { describeGroup, groupExists } from '../../src/kafka/groups.ts'
+import { describeTopics } from '../../src/kafka/topics.ts'
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
@@ -384,6 +385,33 @@ describe('lagscale consumer worker', () => {
       assert.equal(await a.exited, 0, a.stderr)
     } finally {
       await stopAll([a, b])
+    }
+  })
+
+  test('a missing topic: an error in one line by default; with --create-topic-partitions the first workers create it', async () => {
+    const topic = uniqueName('created-by-worker')
+    const group = uniqueName('g')
+    const missing = new WorkerProcess('m', ['--topic', topic, '--group', group], { PORT: '0' })
+    assert.equal(await missing.exited, 1, missing.stderr)
+    assert.equal(missing.stderr.trim(), `lagscale: topic ${topic} does not exist`)
+    // Two workers at once: one creates it, the other finds it made.
+    const args = ['--topic', topic, '--group', group, '--create-topic-partitions', '3']
+    const workers = [new WorkerProcess('a', args, { PORT: '0' }), new WorkerProcess('b', args, { PORT: '0' })]
+    try {
+      await waitFor('both started', () => workers.every((w) => w.events('started').length === 1), 30_000, {
+        detail: () => workers.map((w) => `${w.name}: ${w.stderr.trim() || w.lines.at(-1)?.msg}`).join('; ')
+      })
+      const admin = createAdmin(connection())
+      try {
+        const [made] = await describeTopics(admin, [topic])
+        assert.equal(made?.partitionCount, 3)
+        const [dlt] = await describeTopics(admin, [`${topic}.DLT`])
+        assert.equal(dlt?.partitionCount, 3, 'the dead-letter topic follows it')
+      } finally {
+        await admin.close()
+      }
+    } finally {
+      await stopAll(workers)
     }
   })
 

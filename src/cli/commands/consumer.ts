@@ -25,6 +25,7 @@ const HELP: Record<SettingKey, string> = {
   ordering: 'partition (default: one record per partition at a time), key (per key), or unordered',
   handoffTimeoutMs:
     "after a rebalance, longest wait for a partition's previous owner to finish its record (default 30000; 0: off)",
+  createTopicPartitions: 'create the topic with this many partitions if it does not exist (default 0: fail)',
   dltTopic: 'dead-letter topic (default <topic>.DLT, created when missing)',
   handler: 'module whose default export (or "handle") processes a record instead of the seed handler',
   logLevel: 'log level: fatal, error, warn, info, debug, trace, silent (default info)'
