@@ -2,9 +2,11 @@
  * docs/experiment.md: the table of every case and the answers in plain words, written from the
  * numbers of the run (nothing here is typed in by hand; rerun `npm run experiment` to refresh).
  */
+
 import type { PolicyName } from '../autoscaler/policy/index.ts'
 import { describeSpec, type ExperimentResult } from './experiment.ts'
 import { LARGE_LOAD, SMALL_LOAD } from './matrix.ts'
+import { startupModel } from './predict.ts'
 import { type CaseFacts, caseFacts, pct, sec } from './summary.ts'
 import type { CaseResult } from './types.ts'
 
@@ -97,7 +99,7 @@ function setup(result: ExperimentResult): string[] {
     `- **Load**: the simulator's seeded generator (\`src/sim/load.ts\`, seed 1), so the real run and its simulation get the same records: the seed's "send 100 messages" of random 0..10 units (${load(small, SMALL_LOAD)}) and a larger burst from the same generator (${load(large, LARGE_LOAD)}). Record i goes to partition i mod P, produced in one request right after an autoscaler tick.`,
     `- **Time**: ${w} ms per unit instead of the seed's 1000 ms, so the seed's minutes are seconds here; the policies' times shrink by the same factor (x ${t.scale}): interval ${sec(t.intervalMs)} (not below 1 s), scale-out cooldown ${sec(t.scaleOutCooldownMs)}, scale-in cooldown ${sec(t.scaleInCooldownMs)}; seed: ${sec(Number(p.seed['datapointMs']))} datapoints (CloudWatch's 60 s), in after ${p.seed['scaleInDatapoints']} at 0, no partition cap (as it ran); keda: lag threshold 10, ${sec(Number(p.keda['stabilizationWindowMs']))} scale-down stabilization (HPA's 5 min), scale-up +100 % / +4 per ${sec(Number(p.keda['scaleUpPeriodMs']), 2)}; drain: target ${sec(Number(p.drain['drainTargetMs']))} (60 s), ${p.drain['recordTimeMs']} ms per record until measured, rebalance pause ${p.drain['rebalancePauseMs']} ms (calibrated). What does not shrink stays real: process start-up, group joins, broker latency.`,
     `- **Consumers**: the autoscaler (\`createAutoscaler\`, local backend: \`lagscale consumer\` processes), min ${t.min}, max ${t.max}; one worker is in the group with every partition for at least 2 ticks before the load arrives (the loop's history, as in a running system). A case ends when every record is done and the pool is back at min.`,
-    `- **Calibration** (once, before the cases): one worker into an empty group took ${sec(c.singleStartMs, 2)} from spawn to its assignment; a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment (median of ${c.scaleOutMs.length}: ${c.scaleOutMs.map((x) => sec(x)).join(', ')}), of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${sec(c.startupMs, 2)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
+    `- **Calibration** (once, before the cases): one worker into an empty group took ${sec(c.singleStartMs, 2)} from spawn to its assignment; a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment (median of ${c.scaleOutMs.length}: ${c.scaleOutMs.map((x) => sec(x)).join(', ')}), of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${startupText(c)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
     `- **Machine**: ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB; load average ${m.loadAverageStart.join(' ')} at the start, ${m.loadAverageEnd.join(' ')} at the end (other work shared the machine). Kafka ${result.broker.kafkaVersion ?? ''} ${result.broker.own ? 'broker started for the run' : `at ${result.broker.bootstrap}`}; the run took ${sec(result.wallMs, 0)}.`,
     ''
   ]
@@ -422,16 +424,17 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
   out.push(
     `Where no scale-out was needed (${noScale.length} cases, one consumer did all the work) the error is ${meanOf(noScale)} on average: ` +
       'the simulator runs the same records with the same work, and the real worker adds only a few milliseconds per record (fetch, commit). ' +
-      `Where the pool scaled out (${scaled.length} cases) it is ${meanOf(scaled)}, for reasons the simulator does not model:`,
+      `Where the pool scaled out (${scaled.length} cases) it is ${meanOf(scaled)}. What the simulator models, and what it does not:`,
     ''
   )
   const cal = result.calibration.calibration
   const startups = withErr.map((c) => facts.get(c.spec.id)!.startupMs).filter((x): x is number => x !== undefined)
   if (startups.length > 0) {
     out.push(
-      `- **start-up varies**: the calibration measured ${sec(cal.startupMs + cal.rebalancePauseMs)} from a scale-out to the new workers' assignment; in the cases it was ` +
-        `${sec(Math.min(...startups))} to ${sec(Math.max(...startups))} (median per case, more processes starting at once and other work on a ${result.machine.cpus}-core machine make it slower). ` +
-        'Each second of difference is a second of drain time when the backlog waits for the new consumers.'
+      `- **start-up** (modelled, and still the largest error): processes that start together share the ${result.machine.cpus} cores, so the simulator's start-up grows with how many start at once, ` +
+        `from one worker alone (${sec(cal.singleStartMs)}) to ${cal.workers - 1} at once (${sec(cal.startupMs + cal.rebalancePauseMs)} to the assignment), as the calibration measured them. ` +
+        `In the cases the new workers took ${sec(Math.min(...startups))} to ${sec(Math.max(...startups))} (median per case): other work on the machine moves it, and each second of difference ` +
+        'is a second of drain time while the backlog waits for the new consumers.'
     )
   }
   const joined = withErr
@@ -440,18 +443,25 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
     .filter((x) => x.j?.sim !== undefined)
   const example = joined.find((x) => x.c.spec.partitions === 8) ?? joined[0]
   out.push(
-    "- **fetch order**: the simulator's consumer takes records round robin over its partitions, one at a time; the real worker takes them as its fetches return them, " +
-      'grouped by partition (up to its buffer of 16), so before a scale-out one consumer with every partition drains a few partitions and leaves the others untouched. ' +
-      'After the scale-out the untouched partitions hold their whole share, and the drain ends later than the simulator says' +
+    "- **fetch order** (modelled): a consumer takes records as its fetches return them, grouped by partition (the seed's small records: a fetch brings every record a partition holds), " +
+      'so before a scale-out one consumer with every partition drains a few partitions one after the other and leaves the others untouched, and after the scale-out the untouched ones hold their whole share' +
       (example
         ? ` (\`${example.c.spec.id}\`: when the new consumers joined, the partitions held ${example.j!.real.min}-${example.j!.real.max} records, ${example.j!.real.untouched} of ${example.c.spec.partitions} untouched; in the simulation ${example.j!.sim!.min}-${example.j!.sim!.max}, ${example.j!.sim!.untouched} untouched)`
         : '') +
       '. The lag per partition charts show it.',
-    '- **rebalances**: the simulator stops the whole group for the calibrated pause on every membership change; the real cost varies with who holds which partition when (handoff waits) and how many generations a scale-out takes.',
-    "- **the loop's clock**: the real loop waits an interval after a tick ends, so its period is the interval plus a tick's own time (a lag reading: tens of milliseconds, more on a loaded machine); the simulator gets the period measured before the load, and drifts from the real ticks when the tick time changes during a case.",
+    '- **rebalances** (not modelled in detail): the simulator stops the whole group for the calibrated pause on every membership change; the real cost varies with who holds which partition when (handoff waits) and how many generations a scale-out takes.',
+    "- **the loop's clock** (not modelled): the real loop waits an interval after a tick ends, so its period is the interval plus a tick's own time (a lag reading: tens of milliseconds, more on a loaded machine); the simulator gets the period measured before the load, and drifts from the real ticks when the tick time changes during a case.",
     ''
   )
   return out
+}
+
+/** The start-up the simulator gets (predict.ts startupModel), in words. */
+function startupText(c: ExperimentResult['calibration']['calibration']): string {
+  const m = startupModel(c)
+  return m.startupPerConcurrentMs === 0
+    ? sec(m.startupMs, 2)
+    : `${sec(m.startupMs, 2)} for one worker alone, + ${m.startupPerConcurrentMs} ms for each other one starting at the same time`
 }
 
 function definitions(result: ExperimentResult): string[] {
@@ -460,7 +470,7 @@ function definitions(result: ExperimentResult): string[] {
     '',
     "- **drain**: from the produce request (every record of the load in one request) to the last record's END line in a worker's log (its commit follows within milliseconds; the autoscaler's next observation confirms lag 0).",
     "- **lower bound**: max(longest record, the heaviest partition's work when a partition's records run one after another, total work / usable parallelism) + one autoscaler interval when reaching that parallelism needs a scale-out. Usable parallelism: min(partitions, max consumers x concurrency), or min(partitions, max consumers) x concurrency with unordered records. It leaves out start-up and rebalances: they are what a platform and a policy add.",
-    "- **simulator**: `simulate()` (`src/sim`) with the same records, policy and options, limits, cooldowns, concurrency and ordering, the loop's period measured before the load as its interval, one consumer in the group from 2 ticks before the load (so the policy has the same recent history: the drain policy compares the last intervals' produce rates), the load produced as long after those ticks as it was here, on the same wall clock (the seed policy's periods fall where they fell), and the calibrated start-up and rebalance pause. error = (predicted - measured) / measured.",
+    "- **simulator**: `simulate()` (`src/sim`) with the same records, policy and options, limits, cooldowns, concurrency and ordering, the loop's period measured before the load as its interval, one consumer in the group from 2 ticks before the load (so the policy has the same recent history: the drain policy compares the last intervals' produce rates), the load produced as long after those ticks as it was here, on the same wall clock (the seed policy's periods fall where they fell), and the calibrated start-up (growing with the processes that start at once) and rebalance pause. error = (predicted - measured) / measured.",
     '- **sim, own start-up**: the same simulation replayed after the case with the start-up its own new workers took (median spawn -> assignment, less the calibrated pause); `=` when the case started no worker.',
     '- **peak consumers**: the most group members at once (first assignment to leaving). **idle**: members that never finished a record.',
     "- **consumer-s**: every worker's lifetime from spawn (or the tick before the load, for the worker already running) to exit, or to the end of the case: what a platform bills. The case ends when every record is done and the pool is back at min (the last stopped worker's exit).",

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { DEFAULT_PORT as CONSUMER_PORT } from '../../src/consumer/config.ts'
+import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { DEFAULT_PORT as PRODUCER_PORT } from '../../src/producer/config.ts'
 import { ensureHadolint } from '../support/hadolint.ts'
 
@@ -41,6 +43,39 @@ describe('Dockerfiles', () => {
       assert.match(text, new RegExp(`^CMD \\["${svc.name}"\\]$`, 'm'))
     })
   }
+})
+
+describe('docker/msk-iam.properties (what the images use on MSK)', () => {
+  test('copied into both images where the CDK app points KAFKA_COMMAND_CONFIG', () => {
+    for (const svc of services) {
+      assert.match(
+        read(`docker/${svc.name}.Dockerfile`),
+        /^COPY docker\/msk-iam\.properties \.\/config\/msk-iam\.properties$/m,
+        `${svc.name}: /app/config/msk-iam.properties (infra/lib/services.ts IMAGE_CLIENT_PROPERTIES)`
+      )
+    }
+  })
+
+  test('resolves to SASL_SSL with AWS_MSK_IAM, the seed S6 settings, and holds no secret', () => {
+    const file = new URL('docker/msk-iam.properties', root)
+    const config = resolveConnectionConfig({
+      bootstrapServer: 'b-1.msktutorialcluster.abc123.c2.kafka.ap-northeast-1.amazonaws.com:9098',
+      commandConfig: fileURLToPath(file),
+      env: {}
+    })
+    assert.equal(config.securityProtocol, 'SASL_SSL')
+    // AWS_MSK_IAM is OAUTHBEARER on the wire, with a SigV4-signed token for the bootstrap's region.
+    assert.deepEqual(config.sasl, {
+      mechanism: 'OAUTHBEARER',
+      token: { kind: 'msk-iam', region: 'ap-northeast-1' }
+    })
+    assert.ok(config.tls, 'TLS on')
+    const settings = read('docker/msk-iam.properties')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+    assert.equal(settings.length, 4)
+    for (const line of settings) assert.doesNotMatch(line, /password|secret|access.?key|token/i)
+  })
 })
 
 describe('compose.yaml', () => {
