@@ -1,4 +1,5 @@
-import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import * as kms from 'aws-cdk-lib/aws-kms'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as msk from 'aws-cdk-lib/aws-msk'
 import * as cr from 'aws-cdk-lib/custom-resources'
@@ -18,6 +19,8 @@ import type { LagscaleSettings } from './settings.ts'
 export class MskCluster extends Construct {
   readonly cluster: msk.CfnCluster
   readonly logGroup: logs.LogGroup
+  /** Encrypts the brokers' volumes (at rest); a key of the stack's, rotated yearly. */
+  readonly dataKey: kms.Key
   readonly clusterName: string
   /** The cluster ARN's last part (arn:...:cluster/NAME/UUID): topic and group ARNs carry it. */
   readonly clusterUuid: string
@@ -31,6 +34,12 @@ export class MskCluster extends Construct {
       logGroupName: `/lagscale/msk/${settings.clusterName}`,
       retention: settings.brokerLogRetention,
       removalPolicy: RemovalPolicy.DESTROY
+    })
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      description: `MSK ${settings.clusterName}: encryption at rest of the broker volumes`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7)
     })
     const subnets = network.vpc.selectSubnets({ subnetGroupName: settings.existingVpc ? undefined : 'private' })
     const azs = settings.existingVpc ? settings.existingVpc.availabilityZones.length : settings.azCount
@@ -50,8 +59,8 @@ export class MskCluster extends Construct {
       },
       encryptionInfo: {
         // TLS only between clients and brokers (no plaintext listener), and between brokers.
-        encryptionInTransit: { clientBroker: 'TLS', inCluster: true }
-        // At rest: MSK always encrypts broker volumes; without a key of ours it uses the AWS managed key.
+        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+        encryptionAtRest: { dataVolumeKmsKeyId: this.dataKey.keyArn }
       },
       enhancedMonitoring: settings.monitoringLevel,
       loggingInfo: {

@@ -27,10 +27,15 @@ describe('MSK cluster (S1-S3)', () => {
     })
   })
 
-  test('TLS only between clients and brokers, and between brokers', () => {
+  test('TLS only between clients and brokers, and between brokers; at rest with a rotated key of the stack', () => {
+    const key = logicalId('AWS::KMS::Key', 'DataKey')
     t.hasResourceProperties('AWS::MSK::Cluster', {
-      EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } }
+      EncryptionInfo: {
+        EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true },
+        EncryptionAtRest: { DataVolumeKMSKeyId: { 'Fn::GetAtt': [key, 'Arn'] } }
+      }
     })
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true })
   })
 
   test('a small broker, one per AZ over 2 AZs, the seed name, the consumer-lag metrics level', () => {

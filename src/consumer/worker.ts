@@ -63,6 +63,23 @@ interface Session {
   lost: boolean
 }
 
+/** Fetched records held in memory, in bytes (estimated from the average record size). */
+const BUFFER_BYTES = 4 * 1024 * 1024
+const MAX_BUFFERED_RECORDS = 10_000
+
+/** A moving average of fetched record sizes (key + value + headers), for the buffer's record limit. */
+class RecordSizeAverage {
+  average = 1024
+  #seen = 0
+
+  observe(message: RawConsumedMessage): void {
+    let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0)
+    for (const [k, v] of message.headers ?? []) bytes += (k?.length ?? 0) + (v?.length ?? 0)
+    this.#seen = Math.min(this.#seen + 1, 100)
+    this.average += (bytes - this.average) / this.#seen
+  }
+}
+
 /** A fetched record on its way through the worker. */
 interface Work {
   session: Session
@@ -132,6 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #partitions = new Map<number, PartitionState>()
   /** Fetched records not yet handed to the scheduler (partition state not ready, or back-pressure). */
   readonly #incoming: Work[] = []
+  readonly #recordBytes = new RecordSizeAverage()
   readonly #scheduler: WorkScheduler<Work>
   readonly #running = new Set<Promise<void>>()
   readonly #runningJobs = new Set<Job<Work>>()
@@ -353,6 +371,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const stream = session.stream
     stream.on('data', (message: RawConsumedMessage) => {
+      this.#recordBytes.observe(message)
       this.#incoming.push({ session, message })
       if (this.#buffered() >= this.#maxBuffered()) stream.pause()
       this.#admit()
@@ -508,9 +527,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#incoming.length + this.#scheduler.queued
   }
 
-  /** How many fetched records may wait in memory before the stream is paused. */
+  /**
+   * How many fetched records may wait in memory before the stream is paused: about
+   * BUFFER_BYTES of them (at least 16, at least 2 per slot). Holding a whole fetch of small
+   * records lets the scheduler take them round robin over the partitions, instead of working
+   * through one partition's run before the next partition's first record (a partition that
+   * just moved here would wait behind the others: seconds per rebalance in bench:scale).
+   */
   #maxBuffered(): number {
-    return Math.max(16, this.settings.concurrency * 2)
+    const byBytes = Math.floor(BUFFER_BYTES / this.#recordBytes.average)
+    return Math.max(16, this.settings.concurrency * 2, Math.min(MAX_BUFFERED_RECORDS, byBytes))
   }
 
   /**

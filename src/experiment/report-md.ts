@@ -443,8 +443,8 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
     .filter((x) => x.j?.sim !== undefined)
   const example = joined.find((x) => x.c.spec.partitions === 8) ?? joined[0]
   out.push(
-    "- **fetch order** (modelled): a consumer takes records as its fetches return them, grouped by partition (the seed's small records: a fetch brings every record a partition holds), " +
-      'so before a scale-out one consumer with every partition drains a few partitions one after the other and leaves the others untouched, and after the scale-out the untouched ones hold their whole share' +
+    '- **fetch order** (modelled): a worker holds a whole fetch of small records (about 4 MiB) and starts them round robin over its partitions, and so does the simulated consumer: ' +
+      'before a scale-out one consumer with every partition works a little on each, and after the scale-out every partition has about the same share left' +
       (example
         ? ` (\`${example.c.spec.id}\`: when the new consumers joined, the partitions held ${example.j!.real.min}-${example.j!.real.max} records, ${example.j!.real.untouched} of ${example.c.spec.partitions} untouched; in the simulation ${example.j!.sim!.min}-${example.j!.sim!.max}, ${example.j!.sim!.untouched} untouched)`
         : '') +

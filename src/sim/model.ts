@@ -74,8 +74,6 @@ interface SimConsumer {
   scheduler: WorkScheduler<number>
   /** Partitions of the current assignment. */
   owned: number[]
-  /** The last fetch's records not yet in the scheduler, in fetch order: [partition, record id]. */
-  fetched: [number, number][]
   /** Records running now. */
   active: number
   busySince: number
@@ -269,22 +267,21 @@ class Model {
   }
 
   /**
-   * Moves fetched records into the scheduler, up to the buffer limit. As the real worker's
-   * fetches return them: a fetch brings every record its partitions hold, grouped by partition
-   * (the seed's small records all fit one response), and the next fetch comes when those are
-   * used up. So one consumer with many partitions works through them one after the other.
+   * Fetches records of its partitions into the scheduler, round robin over them, up to the
+   * buffer limit. The real worker holds a whole fetch of small records (about 4 MiB of them)
+   * and its scheduler takes them round robin over the partitions: the same order.
    */
   refill(c: SimConsumer): void {
-    while (c.scheduler.queued < this.bufferLimit) {
-      if (c.fetched.length === 0) {
-        for (const index of c.owned) {
-          const p = this.partitions[index]!
-          for (let id = this.fetch(p, c); id !== undefined; id = this.fetch(p, c)) c.fetched.push([index, id])
-        }
-        if (c.fetched.length === 0) return
+    let progress = true
+    while (progress && c.scheduler.queued < this.bufferLimit) {
+      progress = false
+      for (const index of c.owned) {
+        if (c.scheduler.queued >= this.bufferLimit) return
+        const id = this.fetch(this.partitions[index]!, c)
+        if (id === undefined) continue
+        c.scheduler.add({ partition: index, offset: BigInt(this.offset[id]!), key: null, item: id })
+        progress = true
       }
-      const [index, id] = c.fetched.shift()!
-      c.scheduler.add({ partition: index, offset: BigInt(this.offset[id]!), key: null, item: id })
     }
   }
 
@@ -325,7 +322,6 @@ class Model {
       requestedAt: this.now,
       scheduler: new WorkScheduler<number>({ concurrency: this.o.concurrency, ordering: this.o.ordering }),
       owned: [],
-      fetched: [],
       active: 0,
       busySince: 0,
       busyMs: 0,
@@ -368,7 +364,6 @@ class Model {
     }
     c.state = 'stopping'
     c.scheduler.dropPartitions(() => false)
-    c.fetched = []
     for (const index of c.owned) {
       const p = this.partitions[index]!
       if (p.fetchOwner === c) p.fetchOwner = undefined
@@ -461,7 +456,6 @@ class Model {
       if (c.state === 'gone' || c.state === 'starting') continue
       const kept = new Set(c.owned)
       c.scheduler.dropPartitions((index) => kept.has(index))
-      c.fetched = c.fetched.filter(([index]) => kept.has(index))
     }
     this.generation = new Set(members)
     for (const c of members) this.dispatch(c)

@@ -12,10 +12,13 @@ import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { testEnv } from '../support/test-env.ts'
 
 /**
- * Tolerance for the prediction in this test. The report's goal is 10 % (docs/experiment.md); a test
- * case is 5x smaller, so one start-up or one rebalance weighs more, and other tests load the machine.
+ * Tolerances. The model: the simulation with the start-up this case's own workers took must be
+ * within 15 % (the report's goal is 10 %; a test case is 5x smaller, so one rebalance weighs
+ * more). The prediction from the calibration alone also carries how far the machine's start-up
+ * moved between the calibration and the case: other tests run beside this one, so it gets 40 %.
  */
-const TOLERANCE_PCT = 25
+const MODEL_TOLERANCE_PCT = 15
+const PREDICTION_TOLERANCE_PCT = 40
 
 describe('lagscale experiment on the real broker', () => {
   test('calibrate, then 4 partitions x drain: the pool scales out and the simulator predicts the drain time', async (t) => {
@@ -47,9 +50,15 @@ describe('lagscale experiment on the real broker', () => {
     assert.ok(m.peak.running >= 2, `scaled out: peak ${m.peak.running}`)
     assert.ok(m.peak.running <= 4, `never above the 4 partitions: peak ${m.peak.running}`)
     assert.ok(p.drainMs !== undefined && p.drainErrorPct !== undefined, 'the simulation drained too')
+    const replayed = result.replayed
+    assert.ok(replayed?.drainErrorPct !== undefined, 'replayed with the case start-up')
     assert.ok(
-      Math.abs(p.drainErrorPct) <= TOLERANCE_PCT,
-      `simulator ${p.drainMs} ms vs measured ${m.drainMs} ms: ${p.drainErrorPct.toFixed(1)} % (tolerance ${TOLERANCE_PCT} %)`
+      Math.abs(replayed.drainErrorPct) <= MODEL_TOLERANCE_PCT,
+      `simulator with the case's start-up ${replayed.drainMs} ms vs measured ${m.drainMs} ms: ${replayed.drainErrorPct.toFixed(1)} % (tolerance ${MODEL_TOLERANCE_PCT} %)`
+    )
+    assert.ok(
+      Math.abs(p.drainErrorPct) <= PREDICTION_TOLERANCE_PCT,
+      `simulator ${p.drainMs} ms vs measured ${m.drainMs} ms: ${p.drainErrorPct.toFixed(1)} % (tolerance ${PREDICTION_TOLERANCE_PCT} %)`
     )
   })
 })
