@@ -30,7 +30,11 @@ export const workerSettingsSchema = z
     /** After SIGTERM, how long the current record may still run before it is abandoned (not committed). */
     shutdownGraceMs: int(0, 600_000).default(20_000),
     sessionTimeoutMs: int(1000, 600_000).default(10_000),
-    heartbeatIntervalMs: int(100, 60_000).default(1000),
+    /**
+     * Also how soon a working member notices a rebalance (its next heartbeat): most of the
+     * pause a scale step costs (bench:scale: rebalances 0.1-1.0 s at 1000 ms).
+     */
+    heartbeatIntervalMs: int(100, 60_000).default(500),
     /** How often the worker reads log-end offsets for its lag gauge. */
     lagIntervalMs: int(100, 600_000).default(5000),
     /**

@@ -19,7 +19,7 @@ const HELP: Record<SettingKey, string> = {
   retryBackoffMaxMs: 'longest retry delay (default 5000)',
   shutdownGraceMs: 'on SIGTERM, how long the current record may still run (default 20000)',
   sessionTimeoutMs: 'group session timeout: how soon a dead worker is noticed (default 10000)',
-  heartbeatIntervalMs: 'group heartbeat interval (default 1000)',
+  heartbeatIntervalMs: 'group heartbeat interval; also how soon a rebalance is noticed (default 500)',
   lagIntervalMs: 'how often the lag gauge is refreshed (default 5000)',
   concurrency: 'records worked on at once (default 1); > 1 needs --ordering key or unordered to use one partition',
   ordering: 'partition (default: one record per partition at a time), key (per key), or unordered',
