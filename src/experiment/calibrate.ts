@@ -12,8 +12,8 @@
  *
  * The simulator's new consumers join at startupMs and the group then stops for
  * rebalancePauseMs before the new assignment applies; so rebalancePauseMs is the working
- * member's stall and startupMs is the rest of the time from the scale-out to the last
- * assignment, and start-up + pause is what the scale-out took.
+ * member's stall and startupMs is the rest of the time from the scale-out to the median new
+ * worker's first assignment (the measure a case's start-up column uses).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLocalPool, type LocalPoolBackend } from '../autoscaler/backends/local.ts'
@@ -94,8 +94,14 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     } finally {
       await producer.close().catch(() => {})
     }
-    const perRound: { scaleOutMs: number; stallMs: number; normalGapMs: number; joinMs: number[]; spans: number[] }[] =
-      []
+    const perRound: {
+      scaleOutMs: number
+      stallMs: number
+      normalGapMs: number
+      joinMs: number[]
+      firstAssignedMs: number[]
+      spans: number[]
+    }[] = []
     const stopped: number[] = []
     for (let round = 1; round <= rounds; round++) {
       // The first worker alone again, with every partition, and working.
@@ -138,6 +144,15 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
         stallMs: Math.max(normalGapMs, ...around),
         normalGapMs,
         joinMs: finalLines.filter((e) => e.worker !== first.worker).map((e) => e.t - e.spawnedAt),
+        // As a case's start-up column counts it: each new worker's spawn -> its first assignment with partitions.
+        firstAssignedMs: finalLines
+          .filter((e) => e.worker !== first.worker)
+          .map((l) => {
+            const firstWith = recorder
+              .events('assigned', l.worker)
+              .find((e) => e.t >= scaledAt && (e.partitions?.length ?? 0) > 0)
+            return (firstWith ?? l).t - l.spawnedAt
+          }),
         spans: generationSpans(recorder.workers, scaledAt)
       })
 
@@ -159,8 +174,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     const stallMs = median(perRound.map((r) => r.stallMs))!
     const rebalancePauseMs = Math.max(0, Math.min(scaleOutMs, stallMs - normalGapMs))
 
+    // The simulator's new consumers all join at startupMs: the median new worker's first
+    // assignment, not the last one's (those that join early start work early).
+    const firstAssignedMs = median(perRound.flatMap((r) => r.firstAssignedMs)) ?? scaleOutMs
     const calibration: Calibration = {
-      startupMs: Math.round(Math.max(0, scaleOutMs - rebalancePauseMs)),
+      startupMs: Math.round(Math.max(0, firstAssignedMs - rebalancePauseMs)),
       rebalancePauseMs: Math.round(rebalancePauseMs),
       singleStartMs,
       scaleOutMs: perRound.map((r) => r.scaleOutMs),

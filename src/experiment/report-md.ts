@@ -432,7 +432,7 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
   if (startups.length > 0) {
     out.push(
       `- **start-up** (modelled, and still the largest error): processes that start together share the ${result.machine.cpus} cores, so the simulator's start-up grows with how many start at once, ` +
-        `from one worker alone (${sec(cal.singleStartMs)}) to ${cal.workers - 1} at once (${sec(cal.startupMs + cal.rebalancePauseMs)} to the assignment), as the calibration measured them. ` +
+        `from one worker alone (${sec(cal.singleStartMs)}) to ${cal.workers - 1} at once (${sec(cal.startupMs + cal.rebalancePauseMs)} to the median new worker's first assignment), as the calibration measured them. ` +
         `In the cases the new workers took ${sec(Math.min(...startups))} to ${sec(Math.max(...startups))} (median per case): other work on the machine moves it, and each second of difference ` +
         'is a second of drain time while the backlog waits for the new consumers.'
     )
