@@ -26,7 +26,7 @@ function spec(
 }
 
 export interface MatrixOptions {
-  /** A few cases only (about 3 minutes). */
+  /** A few cases only (about 2 minutes). */
   quick?: boolean
   /** Include the 2,000-record subset (default true; not with quick). */
   large?: boolean

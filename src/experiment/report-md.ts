@@ -38,8 +38,8 @@ export function renderMarkdown(result: ExperimentResult): string {
   out.push('')
   out.push(
     '```sh',
-    'npm run experiment                      # the whole matrix on a broker of its own (about 25 min), rewrites this page and experiment.html',
-    'npx lagscale experiment --quick         # 3 cases, about 3 min (a partial run writes to ./experiment-report)',
+    'npm run experiment                      # the whole matrix on a broker of its own (about 13 min), rewrites this page and experiment.html',
+    'npx lagscale experiment --quick         # 3 cases, about 2 min (a partial run writes to ./experiment-report)',
     'npx lagscale experiment --no-large      # leave out the 2,000-record cases',
     'npx lagscale experiment --cases p8-drain-100,p8-keda-100 --json run.json',
     'npx lagscale experiment --bootstrap-server host:9092 --work-unit-ms 100',

@@ -10,11 +10,11 @@ import type { PolicyName } from '../autoscaler/policy/index.ts'
 import type { ExperimentTiming } from './types.ts'
 
 /**
- * 100 ms per unit: the seed's 100 records take ~50 s of work, so a second of process start-up
- * (which does not shrink) is a few percent of a case, not ten (at 50 ms, the same case measured
- * 10.4-12.0 s in three runs).
+ * 50 ms per unit: the matrix runs in ~13 min. (A run at 100 ms took 25 min and did not bring
+ * the simulator closer: its keda and drain cases with several scale steps came out 21 % slow,
+ * which points at how the simulator charges rebalances, not at the start-up's noise.)
  */
-export const DEFAULT_WORK_UNIT_MS = 100
+export const DEFAULT_WORK_UNIT_MS = 50
 
 /** The seed's and the policies' times at 1000 ms per unit, scaled by workUnitMs / 1000. */
 export function experimentTiming(workUnitMs: number, rebalancePauseMs: number): ExperimentTiming {

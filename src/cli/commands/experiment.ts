@@ -35,7 +35,7 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
       "the seed's experiment on a real broker: partitions 1/8/16/32 x policies seed/keda/drain (+ in-partition parallelism), measured, bounded and simulated; writes docs/experiment.md and .html. Starts a broker of its own unless given --bootstrap-server"
     )
   withConnectionOptions(command)
-    .option('--quick', 'a few cases only (about 3 minutes)')
+    .option('--quick', 'a few cases only (about 2 minutes)')
     .option('--no-large', 'leave out the 2,000-record cases')
     .option('--cases <ids>', 'only these cases, comma-separated (e.g. p1-seed-100,p8-drain-100)')
     .option('--work-unit-ms <ms>', 'ms per unit of work (the seed: 1000)', String(DEFAULT_WORK_UNIT_MS))
