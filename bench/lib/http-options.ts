@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { int } from './int-flag.ts'
 
 export interface HttpBenchOptions {
   /** Records per request (`message=N`), one measurement each. */
@@ -78,11 +79,4 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions | 'help'
 
 export function httpUsage(): string {
   return USAGE
-}
-
-function int(flag: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw.replaceAll('_', ''))
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}; got ${raw}`)
-  return value
 }

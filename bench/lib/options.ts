@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { int } from './int-flag.ts'
 
 export type ProducerMode = 'batch' | 'stream'
 
@@ -100,12 +101,4 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
 
 export function usage(): string {
   return USAGE
-}
-
-function int(flag: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined || raw === '') return fallback
-  // Accepts 1e6 and 1_000_000 as well as plain digits.
-  const value = Number(raw.replaceAll('_', ''))
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}; got ${raw}`)
-  return value
 }

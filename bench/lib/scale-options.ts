@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { int } from './int-flag.ts'
 
 /**
  * runs: small records (the seed's); one fetch brings a partition's whole backlog, so a worker works
@@ -152,11 +153,4 @@ export function parseScaleBenchOptions(argv: string[]): ScaleBenchOptions | 'hel
 
 export function scaleUsage(): string {
   return USAGE
-}
-
-function int(flag: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw.replaceAll('_', ''))
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}; got ${raw}`)
-  return value
 }
