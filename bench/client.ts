@@ -15,11 +15,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Admin } from '@platformatic/kafka'
 import { KAFKA_VERSION, lagscaleHome } from '../src/broker/paths.ts'
+import { startThrowawayBroker, type ThrowawayBroker } from '../src/broker/throwaway-broker.ts'
 import { CONSUMER_FETCH_DEFAULTS, createAdmin } from '../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../src/kafka/connection-config.ts'
 import { logEndOffsets } from '../src/kafka/groups.ts'
 import { createTopic } from '../src/kafka/topics.ts'
-import { type BenchBroker, startBenchBroker } from './lib/broker.ts'
 import { consumerPerfTest, producerPerfTest } from './lib/kafka-perf.ts'
 import { describeCode, describeMachine } from './lib/machine.ts'
 import { type BenchOptions, parseBenchOptions, usage } from './lib/options.ts'
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   )
   log(`producer: ${describeProducer(options)}`)
 
-  let bench: BenchBroker | undefined
+  let bench: ThrowawayBroker | undefined
   let admin: Admin | undefined
   // First Ctrl-C: end the running client, then stop the broker cleanly. Second: kill the broker, exit.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -97,7 +97,11 @@ async function main(): Promise<number> {
   try {
     log('starting a Kafka broker of our own...')
     const brokerStarted = performance.now()
-    bench = await startBenchBroker(home, options.brokerHeapMb, (m) => log(`  ${m}`))
+    bench = await startThrowawayBroker(home, {
+      heapMb: options.brokerHeapMb,
+      tempPrefix: 'lagscale-bench-',
+      onProgress: (m) => log(`  ${m}`)
+    })
     checkpoint()
     const { broker } = bench
     log(

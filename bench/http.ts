@@ -21,11 +21,11 @@ import type { Admin } from '@platformatic/kafka'
 import autocannon from 'autocannon'
 import { freePort } from '../src/broker/local-broker.ts'
 import { KAFKA_VERSION, lagscaleHome } from '../src/broker/paths.ts'
+import { startThrowawayBroker, type ThrowawayBroker } from '../src/broker/throwaway-broker.ts'
 import { createAdmin } from '../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../src/kafka/connection-config.ts'
 import { logEndOffsets } from '../src/kafka/groups.ts'
 import { createTopic } from '../src/kafka/topics.ts'
-import { type BenchBroker, startBenchBroker } from './lib/broker.ts'
 import { type HttpBenchOptions, httpUsage, parseHttpBenchOptions } from './lib/http-options.ts'
 import { currentLoad, describeCode, describeMachine } from './lib/machine.ts'
 import { killChildren, processCpuMs, runProcess, startProcess } from './lib/processes.ts'
@@ -115,7 +115,7 @@ async function main(): Promise<number> {
     `machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, load average ${machine.loadAverageStart.join(' ')}`
   )
 
-  let bench: BenchBroker | undefined
+  let bench: ThrowawayBroker | undefined
   let admin: Admin | undefined
   let server: Server | undefined
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -140,7 +140,11 @@ async function main(): Promise<number> {
   try {
     log('starting a Kafka broker of our own...')
     const brokerStarted = performance.now()
-    bench = await startBenchBroker(home, options.brokerHeapMb, (m) => log(`  ${m}`))
+    bench = await startThrowawayBroker(home, {
+      heapMb: options.brokerHeapMb,
+      tempPrefix: 'lagscale-bench-',
+      onProgress: (m) => log(`  ${m}`)
+    })
     checkpoint()
     const { broker } = bench
     log(

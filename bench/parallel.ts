@@ -10,12 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { lagscaleHome } from '../src/broker/paths.ts'
+import { startThrowawayBroker } from '../src/broker/throwaway-broker.ts'
 import { createWorker } from '../src/consumer/worker.ts'
 import { createAdmin, createProducer } from '../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../src/kafka/connection-config.ts'
 import { createTopic } from '../src/kafka/topics.ts'
 import { createLogger } from '../src/log.ts'
-import { startBenchBroker } from './lib/broker.ts'
 import { describeCode, describeMachine } from './lib/machine.ts'
 import { log } from './lib/progress.ts'
 
@@ -50,7 +50,11 @@ interface Result {
   maxInFlight: number
 }
 
-const bench = await startBenchBroker(lagscaleHome(), 512, (m) => log(m))
+const bench = await startThrowawayBroker(lagscaleHome(), {
+  heapMb: 512,
+  tempPrefix: 'lagscale-bench-',
+  onProgress: (m) => log(m)
+})
 const stop = async (): Promise<void> => {
   await bench.stop()
 }

@@ -25,11 +25,11 @@ import type { Admin } from '@platformatic/kafka'
 import { createLocalPool, type LocalPoolBackend } from '../src/autoscaler/backends/local.ts'
 import { createAutoscaler, type RunningAutoscaler } from '../src/autoscaler/index.ts'
 import { KAFKA_VERSION, lagscaleHome } from '../src/broker/paths.ts'
+import { startThrowawayBroker, type ThrowawayBroker } from '../src/broker/throwaway-broker.ts'
 import { SETTING_SOURCES } from '../src/consumer/config.ts'
 import { createAdmin, createProducer, type RawProducer } from '../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../src/kafka/connection-config.ts'
 import { createTopic } from '../src/kafka/topics.ts'
-import { type BenchBroker, startBenchBroker } from './lib/broker.ts'
 import { currentLoad, describeCode, describeMachine } from './lib/machine.ts'
 import { killChildren, runProcess } from './lib/processes.ts'
 import { fmt, log, Ticker } from './lib/progress.ts'
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
   )
   log(`goals: reaction <= ${GOALS.reactionMs / 1000} s (interval 5 s), pause <= ${GOALS.pauseMs / 1000} s per step`)
 
-  let bench: BenchBroker | undefined
+  let bench: ThrowawayBroker | undefined
   const onSignal = (signal: NodeJS.Signals): void => {
     if (run.interrupted) {
       killWorkersNow()
@@ -141,7 +141,11 @@ async function main(): Promise<number> {
   try {
     log('starting a Kafka broker of our own...')
     const brokerStarted = performance.now()
-    bench = await startBenchBroker(lagscaleHome(), options.brokerHeapMb, (m) => log(`  ${m}`))
+    bench = await startThrowawayBroker(lagscaleHome(), {
+      heapMb: options.brokerHeapMb,
+      tempPrefix: 'lagscale-bench-',
+      onProgress: (m) => log(`  ${m}`)
+    })
     checkpoint()
     const { broker } = bench
     log(

@@ -4,8 +4,8 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os'
 import { KAFKA_VERSION } from '../broker/paths.ts'
+import { startThrowawayBroker } from '../broker/throwaway-broker.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../kafka/connection-config.ts'
-import { startOwnBroker } from './broker.ts'
 import { type CalibrationRun, calibrate } from './calibrate.ts'
 import { runCase } from './run-case.ts'
 import { experimentTiming } from './timing.ts'
@@ -42,12 +42,16 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const startedAt = new Date().toISOString()
   const loadAverageStart = loadavg().map((x) => Math.round(x * 100) / 100)
   const say = options.onProgress ?? (() => {})
-  let own: Awaited<ReturnType<typeof startOwnBroker>> | undefined
+  let own: Awaited<ReturnType<typeof startThrowawayBroker>> | undefined
   try {
     let connection = options.connection
     if (!connection) {
       say('starting a Kafka broker of our own...')
-      own = await startOwnBroker(options.home, (m) => say(`  ${m}`, true))
+      own = await startThrowawayBroker(options.home, {
+        heapMb: 512,
+        tempPrefix: 'lagscale-experiment-',
+        onProgress: (m) => say(`  ${m}`, true)
+      })
       say(`Kafka ${own.broker.kafkaVersion} at ${own.broker.bootstrap} (pid ${own.broker.pid})`)
       connection = resolveConnectionConfig({ bootstrapServer: own.broker.bootstrap, env: {} })
     }
