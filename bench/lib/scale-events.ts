@@ -7,25 +7,11 @@
 import { closeSync, openSync, readSync, statSync, type WriteStream } from 'node:fs'
 import pino from 'pino'
 import type { PoolWorkerInfo } from '../../src/autoscaler/backends/local.ts'
+import { parseWorkerLogLine, type WorkerLogLine } from '../../src/autoscaler/backends/worker-log.ts'
 import type { Logger } from '../../src/log.ts'
 
 /** One log line of one `lagscale consumer` (or of the start-up probe inside it). */
-export interface WorkerLine {
-  worker: string
-  /** When the pool spawned this worker. */
-  spawnedAt: number
-  /** The line's own time (its `time` field), else when it arrived here. */
-  t: number
-  /** START, END, assigned, started, rebalance, revoked-mid-record, bench:node-up, ... ('' when none). */
-  event: string
-  partition?: number
-  offset?: number
-  partitions?: number[]
-  generationId?: number
-  /** handoff: how long the new owner waited for the previous one's record. */
-  waitedMs?: number
-  msg?: string
-}
+export type WorkerLine = Omit<WorkerLogLine, 'pid' | 'value' | 'level'>
 
 /** A log line of the autoscaler loop or the pool (decision, worker-spawned, worker-stopped...). */
 export interface ScalerLine {
@@ -71,28 +57,16 @@ export class ScaleRecorder {
   readonly onWorkerOutput = (worker: PoolWorkerInfo, line: string): void => {
     const arrived = Date.now()
     this.#raw?.write(`${worker.id} ${line}\n`)
-    let o: Record<string, unknown>
-    try {
-      o = JSON.parse(line) as Record<string, unknown>
-    } catch {
+    const parsed = parseWorkerLogLine(worker, line, arrived)
+    if (!parsed) {
       this.workers.push({ worker: worker.id, spawnedAt: worker.startedAt, t: arrived, event: '', msg: line })
       return
     }
-    const time = typeof o['time'] === 'string' ? Date.parse(o['time']) : Number.NaN
-    const entry: WorkerLine = {
-      worker: worker.id,
-      spawnedAt: worker.startedAt,
-      t: Number.isNaN(time) ? arrived : time,
-      event: typeof o['event'] === 'string' ? o['event'] : ''
-    }
-    if (typeof o['partition'] === 'number') entry.partition = o['partition']
-    if (typeof o['offset'] === 'string' || typeof o['offset'] === 'number') entry.offset = Number(o['offset'])
-    if (Array.isArray(o['partitions'])) entry.partitions = o['partitions'] as number[]
-    if (typeof o['generationId'] === 'number') entry.generationId = o['generationId']
-    if (typeof o['waitedMs'] === 'number') entry.waitedMs = o['waitedMs']
-    if (!entry.event && typeof o['msg'] === 'string') entry.msg = o['msg']
-    if (typeof o['level'] === 'number' && o['level'] >= 40 && typeof o['msg'] === 'string') entry.msg = o['msg']
-    this.workers.push(entry)
+    const { pid: _pid, value: _value, level, msg, ...entry }: WorkerLogLine = parsed
+    // The message only where it says what happened: lines without an event, and warnings.
+    const kept: WorkerLine = entry
+    if ((!entry.event || (level ?? 0) >= 40) && msg !== undefined) kept.msg = msg
+    this.workers.push(kept)
   }
 
   #onScalerLine(line: string): void {

@@ -7,25 +7,12 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { PoolWorkerInfo } from '../autoscaler/backends/local.ts'
+import { parseWorkerLogLine, type WorkerLogLine } from '../autoscaler/backends/worker-log.ts'
 import type { AutoscalerSnapshot } from '../autoscaler/types.ts'
 import type { Logger } from '../log.ts'
 
 /** One log line of one `lagscale consumer`. */
-export interface WorkerEvent {
-  worker: string
-  pid: number | undefined
-  /** When the pool spawned it. */
-  spawnedAt: number
-  /** The line's own time, else when it arrived. */
-  t: number
-  /** START, END, assigned, started, rebalance, stopping, stopped, handoff, ... ('' when none). */
-  event: string
-  partition?: number
-  offset?: number
-  partitions?: number[]
-  generationId?: number
-  value?: string
-}
+export type WorkerEvent = Omit<WorkerLogLine, 'level' | 'msg' | 'waitedMs'>
 
 /** A line of the autoscaler loop or the pool: decision, worker-spawned, worker-stopped, worker-died... */
 export interface ScalerEvent {
@@ -89,29 +76,13 @@ export class CaseRecorder {
       livePids.add(worker.pid)
       this.#pids.set(worker.id, worker.pid)
     }
-    if (!line.startsWith('{')) {
+    const parsed = parseWorkerLogLine(worker, line)
+    if (!parsed) {
       if (this.stray.length < 200) this.stray.push(`${worker.id}: ${line}`)
       return
     }
-    let o: Record<string, unknown>
-    try {
-      o = JSON.parse(line) as Record<string, unknown>
-    } catch {
-      return
-    }
-    const time = typeof o['time'] === 'string' ? Date.parse(o['time']) : typeof o['time'] === 'number' ? o['time'] : NaN
-    const e: WorkerEvent = {
-      worker: worker.id,
-      pid: worker.pid,
-      spawnedAt: worker.startedAt,
-      t: Number.isFinite(time) ? time : Date.now(),
-      event: typeof o['event'] === 'string' ? o['event'] : ''
-    }
-    if (typeof o['partition'] === 'number') e.partition = o['partition']
-    if (o['offset'] !== undefined) e.offset = Number(o['offset'])
-    if (Array.isArray(o['partitions'])) e.partitions = o['partitions'] as number[]
-    if (typeof o['generationId'] === 'number') e.generationId = o['generationId']
-    if (typeof o['value'] === 'string') e.value = o['value']
+    // Only the fields the experiment reads (a run keeps tens of thousands of lines).
+    const { level: _level, msg: _msg, waitedMs: _waited, ...e } = parsed
     this.workers.push(e)
     if (e.event === 'END') {
       const key = `${e.partition}:${e.offset}`
