@@ -13,11 +13,11 @@ import { testEnv } from '../support/test-env.ts'
 
 /**
  * Tolerances. The model: the simulation with the start-up this case's own workers took must be
- * within 15 % (the report's goal is 10 %; a test case is 5x smaller, so one rebalance weighs
- * more). The prediction from the calibration alone also carries how far the machine's start-up
+ * within 20 % (the report's goal is 10 %; a test case drains in ~7 s, so one calibrated
+ * rebalance pause, 25-455 ms in the runs seen, is up to 6 % of it, and there are several). The prediction from the calibration alone also carries how far the machine's start-up
  * moved between the calibration and the case: other tests run beside this one, so it gets 40 %.
  */
-const MODEL_TOLERANCE_PCT = 15
+const MODEL_TOLERANCE_PCT = 20
 const PREDICTION_TOLERANCE_PCT = 40
 
 describe('lagscale experiment on the real broker', () => {
