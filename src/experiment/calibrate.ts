@@ -1,19 +1,21 @@
 /**
  * The calibration, once per experiment: what a scale-out costs on this machine and broker, for
- * the simulator's startupMs and rebalancePauseMs. A local pool of `lagscale consumer` workers
- * (the autoscaler's local backend) on a topic with one partition per worker:
+ * the simulator's start-up and rebalancePauseMs. A local pool of `lagscale consumer` workers
+ * (the autoscaler's local backend) on a topic with one partition per worker, one worker kept
+ * busy by a backlog of 1-unit records:
  *
- *   1. one worker into an empty group: spawn -> its assignment;
- *   2. a backlog of 1-unit records keeps that worker busy; the pool goes to N at once (as a
- *      policy's scale-out does): spawn -> every new worker's assignment, and the working
- *      member's stall (the longest gap between two of its records around the rebalance);
- *   3. back to 1: SIGTERM -> exit of the stopped workers;
- *   2 and 3 three times (medians), so that one slow spawn does not stand for the machine.
+ *   0. a warm-up round of 1 and 2 below, not measured: the broker's JIT and this process's own
+ *      warm up on it, as they are by the time the cases run (a cold round measured 10-30 % slower);
+ *   1. the pool goes 1 -> 2: spawn -> the new worker's first assignment (one start alone);
+ *   2. the pool goes 1 -> N at once (as a policy's scale-out does): spawn -> every new worker's
+ *      assignment, and the working member's stall (the longest gap between two of its records
+ *      around the rebalance); then back to 1: SIGTERM -> exit of the stopped workers;
+ *   1 and 2 three times (medians), so that one slow spawn does not stand for the machine.
  *
- * The simulator's new consumers join at startupMs and the group then stops for
+ * The simulator's new consumers join at their start-up and the group then stops for
  * rebalancePauseMs before the new assignment applies; so rebalancePauseMs is the working
- * member's stall and startupMs is the rest of the time from the scale-out to the median new
- * worker's first assignment (the measure a case's start-up column uses).
+ * member's stall, and each start-up is the rest of the time from the scale-out to the (median)
+ * new worker's first assignment: the measure a case's start-up column uses.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLocalPool, type LocalPoolBackend } from '../autoscaler/backends/local.ts'
@@ -72,17 +74,16 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     const wait = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000) =>
       waitUntil(what, probe, { timeoutMs, recorder, ...(options.signal ? { signal: options.signal } : {}) })
 
-    // 1. One worker into an empty group.
+    // The pool's first worker, into an empty group.
     progress('calibration: one worker joins an empty group')
     await pool.scaleTo(1)
     const first = await wait('the first worker to get every partition', () =>
       recorder.events('assigned').find((e) => e.partitions?.length === n)
     )
-    const singleStartMs = first.t - first.spawnedAt
 
-    // 2. Busy, then 1 -> n at once, and back to 1; `rounds` times (medians: one slow spawn is not the machine).
+    // A backlog keeps it busy through every round.
     const rounds = options.rounds ?? 3
-    const records = Math.max(20 * n, Math.ceil((rounds * 40_000) / Math.max(1, options.workUnitMs)))
+    const records = Math.max(20 * n, Math.ceil(((rounds + 1) * 50_000) / Math.max(1, options.workUnitMs)))
     const producer = createProducer(options.connection)
     try {
       const messages = Array.from({ length: records }, (_, i) => ({
@@ -94,17 +95,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     } finally {
       await producer.close().catch(() => {})
     }
-    const perRound: {
-      scaleOutMs: number
-      stallMs: number
-      normalGapMs: number
-      joinMs: number[]
-      firstAssignedMs: number[]
-      spans: number[]
-    }[] = []
-    const stopped: number[] = []
-    for (let round = 1; round <= rounds; round++) {
-      // The first worker alone again, with every partition, and working.
+
+    /** The first worker alone again, with every partition, and working; when it got them. */
+    const aloneAndWorking = async () => {
       const alone = await wait('the first worker to own every partition again', () => {
         const mine = recorder.events('assigned', first.worker).at(-1)
         return mine?.partitions?.length === n && mine
@@ -114,7 +107,57 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
         () => recorder.events('END', first.worker).filter((e) => e.t > alone.t).length >= 10
       )
       await sleep(Math.max(500, 10 * options.workUnitMs))
-      progress(`calibration: scale-out 1 -> ${n} under load (${round} of ${rounds})`)
+      return alone
+    }
+    /** Each new worker's spawn -> its first assignment with partitions after `from` (a case's start-up column). */
+    const firstAssignedMs = (workers: readonly string[], from: number) =>
+      workers.map((worker) => {
+        const line = recorder.events('assigned', worker).find((e) => e.t >= from && (e.partitions?.length ?? 0) > 0)
+        if (!line) throw new Error(`calibration: ${worker} got no partition`)
+        return line.t - line.spawnedAt
+      })
+    /** Back to 1: SIGTERM -> exit of each stopped worker (it finishes its record first). */
+    const backToOne = async (from: number) => {
+      const stopAt = Date.now()
+      const before = recorder.events('stopped').length
+      await pool!.scaleTo(1)
+      await wait(`${from - 1} workers to stop`, () => recorder.events('stopped').length >= before + from - 1, 60_000)
+      return recorder
+        .events('stopped')
+        .slice(before)
+        .map((e) => e.t - stopAt)
+    }
+
+    const perRound: {
+      singleStartMs: number
+      scaleOutMs: number
+      stallMs: number
+      normalGapMs: number
+      joinMs: number[]
+      firstAssignedMs: number[]
+      spans: number[]
+    }[] = []
+    const stopped: number[] = []
+    // Round 0 warms up (not measured); then `rounds` rounds (medians: one slow spawn is not the machine).
+    for (let round = 0; round <= rounds; round++) {
+      const of = round === 0 ? 'warm-up, not measured' : `${round} of ${rounds}`
+
+      // 1. One worker starts alone: 1 -> 2.
+      await aloneAndWorking()
+      progress(`calibration: scale-out 1 -> 2 under load (${of})`)
+      const pairAt = Date.now()
+      await pool.scaleTo(2)
+      const second = await wait('the second worker to get partitions', () =>
+        recorder
+          .events('assigned')
+          .find((e) => e.t >= pairAt && e.worker !== first.worker && (e.partitions?.length ?? 0) > 0)
+      )
+      const singleStartMs = second.t - second.spawnedAt
+      const stoppedPair = await backToOne(2)
+
+      // 2. 1 -> n at once.
+      const alone = await aloneAndWorking()
+      progress(`calibration: scale-out 1 -> ${n} under load (${of})`)
       const scaledAt = Date.now()
       await pool.scaleTo(n)
       const final = await wait(
@@ -139,48 +182,37 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       const starts = recorder.events('START', first.worker).map((e) => e.t)
       const normalGapMs = median(gaps(starts.filter((t) => t > alone.t && t < scaledAt))) ?? options.workUnitMs
       const around = gaps(starts.filter((t) => t >= scaledAt - 2 * options.workUnitMs && t <= lastAssigned + 5000))
-      perRound.push({
+      const newWorkers = finalLines.filter((e) => e.worker !== first.worker)
+      const measured = {
+        singleStartMs,
         scaleOutMs: lastAssigned - scaledAt,
         stallMs: Math.max(normalGapMs, ...around),
         normalGapMs,
-        joinMs: finalLines.filter((e) => e.worker !== first.worker).map((e) => e.t - e.spawnedAt),
-        // As a case's start-up column counts it: each new worker's spawn -> its first assignment with partitions.
-        firstAssignedMs: finalLines
-          .filter((e) => e.worker !== first.worker)
-          .map((l) => {
-            const firstWith = recorder
-              .events('assigned', l.worker)
-              .find((e) => e.t >= scaledAt && (e.partitions?.length ?? 0) > 0)
-            return (firstWith ?? l).t - l.spawnedAt
-          }),
+        joinMs: newWorkers.map((e) => e.t - e.spawnedAt),
+        firstAssignedMs: firstAssignedMs(
+          newWorkers.map((e) => e.worker),
+          scaledAt
+        ),
         spans: generationSpans(recorder.workers, scaledAt)
-      })
-
-      // 3. Back to 1: how long a worker takes to stop (it finishes its record first).
-      progress(`calibration: scale-in ${n} -> 1 (${round} of ${rounds})`)
-      const stopAt = Date.now()
-      const before = recorder.events('stopped').length
-      await pool.scaleTo(1)
-      await wait(`${n - 1} workers to stop`, () => recorder.events('stopped').length >= before + n - 1, 60_000)
-      stopped.push(
-        ...recorder
-          .events('stopped')
-          .slice(before)
-          .map((e) => e.t - stopAt)
-      )
+      }
+      progress(`calibration: scale-in ${n} -> 1 (${of})`)
+      const stoppedMany = await backToOne(n)
+      if (round === 0) continue
+      perRound.push(measured)
+      stopped.push(...stoppedPair, ...stoppedMany)
     }
     const scaleOutMs = median(perRound.map((r) => r.scaleOutMs))!
     const normalGapMs = median(perRound.map((r) => r.normalGapMs))!
     const stallMs = median(perRound.map((r) => r.stallMs))!
     const rebalancePauseMs = Math.max(0, Math.min(scaleOutMs, stallMs - normalGapMs))
 
-    // The simulator's new consumers all join at startupMs: the median new worker's first
+    // The simulator's new consumers all join at one start-up: the median new worker's first
     // assignment, not the last one's (those that join early start work early).
-    const firstAssignedMs = median(perRound.flatMap((r) => r.firstAssignedMs)) ?? scaleOutMs
+    const manyAssignedMs = median(perRound.flatMap((r) => r.firstAssignedMs)) ?? scaleOutMs
     const calibration: Calibration = {
-      startupMs: Math.round(Math.max(0, firstAssignedMs - rebalancePauseMs)),
+      startupMs: Math.round(Math.max(0, manyAssignedMs - rebalancePauseMs)),
       rebalancePauseMs: Math.round(rebalancePauseMs),
-      singleStartMs,
+      singleStartMs: median(perRound.map((r) => r.singleStartMs))!,
       scaleOutMs: perRound.map((r) => r.scaleOutMs),
       scaleOutJoinMs: perRound.flatMap((r) => r.joinMs),
       rebalanceMs: perRound.flatMap((r) => r.spans),

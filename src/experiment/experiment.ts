@@ -68,7 +68,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     })
     const c = calibration.calibration
     say(
-      `  start-up ${c.startupMs} ms + rebalance pause ${c.rebalancePauseMs} ms (1 -> ${c.workers} took ${calibration.scaleOutMs} ms; one worker alone ${c.singleStartMs} ms; stop ${c.stopMs} ms)`
+      `  start-up ${c.startupMs} ms + rebalance pause ${c.rebalancePauseMs} ms (1 -> ${c.workers} took ${calibration.scaleOutMs} ms; 1 -> 2 took ${c.singleStartMs} ms; stop ${c.stopMs} ms)`
     )
     const timing = experimentTiming(options.workUnitMs, c.rebalancePauseMs)
     const cases: CaseResult[] = []

@@ -57,18 +57,22 @@ export function simulateCase(input: PredictInput): SimResult {
 }
 
 /**
- * Start-up as the calibration measured it: one worker alone (singleStartMs), and workers - 1
- * starting together (startupMs); in between, each other process starting at the same time adds
- * the same share (they load on the same cores). Without the lone start: startupMs for every start.
+ * Start-up as the calibration measured it: one worker starting alone (singleStartMs, 1 -> 2),
+ * and workers - 1 starting together (startupMs); both to the first assignment, less the
+ * rebalance pause the simulator adds after the join. In between, each other process starting
+ * at the same time adds the same share: the simulator's processes load on shared cores
+ * (startupPerConcurrentMs of each start-up), so one spawned while others load slows them too.
+ * Without the lone start, or when it was not faster: one start-up for every start.
  */
 export function startupModel(c: PredictInput['calibration']): { startupMs: number; startupPerConcurrentMs: number } {
   const together = (c.workers ?? 0) - 1
-  if (c.singleStartMs === undefined || together < 2 || c.singleStartMs >= c.startupMs) {
+  const single = c.singleStartMs === undefined ? undefined : Math.max(0, c.singleStartMs - c.rebalancePauseMs)
+  if (single === undefined || together < 2 || single >= c.startupMs) {
     return { startupMs: Math.round(c.startupMs), startupPerConcurrentMs: 0 }
   }
   return {
-    startupMs: Math.round(c.singleStartMs),
-    startupPerConcurrentMs: Math.round((c.startupMs - c.singleStartMs) / (together - 1))
+    startupMs: Math.round(single),
+    startupPerConcurrentMs: Math.round((c.startupMs - single) / (together - 1))
   }
 }
 

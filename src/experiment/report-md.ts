@@ -7,6 +7,7 @@ import type { PolicyName } from '../autoscaler/policy/index.ts'
 import { describeSpec, type ExperimentResult } from './experiment.ts'
 import { LARGE_LOAD, SMALL_LOAD } from './matrix.ts'
 import { startupModel } from './predict.ts'
+import { median } from './stats.ts'
 import { type CaseFacts, caseFacts, pct, sec } from './summary.ts'
 import type { CaseResult } from './types.ts'
 
@@ -99,7 +100,7 @@ function setup(result: ExperimentResult): string[] {
     `- **Load**: the simulator's seeded generator (\`src/sim/load.ts\`, seed 1), so the real run and its simulation get the same records: the seed's "send 100 messages" of random 0..10 units (${load(small, SMALL_LOAD)}) and a larger burst from the same generator (${load(large, LARGE_LOAD)}). Record i goes to partition i mod P, produced in one request right after an autoscaler tick.`,
     `- **Time**: ${w} ms per unit instead of the seed's 1000 ms, so the seed's minutes are seconds here; the policies' times shrink by the same factor (x ${t.scale}): interval ${sec(t.intervalMs)} (not below 1 s), scale-out cooldown ${sec(t.scaleOutCooldownMs)}, scale-in cooldown ${sec(t.scaleInCooldownMs)}; seed: ${sec(Number(p.seed['datapointMs']))} datapoints (CloudWatch's 60 s), in after ${p.seed['scaleInDatapoints']} at 0, no partition cap (as it ran); keda: lag threshold 10, ${sec(Number(p.keda['stabilizationWindowMs']))} scale-down stabilization (HPA's 5 min), scale-up +100 % / +4 per ${sec(Number(p.keda['scaleUpPeriodMs']), 2)}; drain: target ${sec(Number(p.drain['drainTargetMs']))} (60 s), ${p.drain['recordTimeMs']} ms per record until measured, rebalance pause ${p.drain['rebalancePauseMs']} ms (calibrated). What does not shrink stays real: process start-up, group joins, broker latency.`,
     `- **Consumers**: the autoscaler (\`createAutoscaler\`, local backend: \`lagscale consumer\` processes), min ${t.min}, max ${t.max}; one worker is in the group with every partition for at least 2 ticks before the load arrives (the loop's history, as in a running system). A case ends when every record is done and the pool is back at min.`,
-    `- **Calibration** (once, before the cases): one worker into an empty group took ${sec(c.singleStartMs, 2)} from spawn to its assignment; a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment (median of ${c.scaleOutMs.length}: ${c.scaleOutMs.map((x) => sec(x)).join(', ')}), of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${startupText(c)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
+    `- **Calibration** (once, before the cases, after a warm-up round that is not counted): a scale-out 1 -> 2 under load took ${sec(c.singleStartMs, 2)} from spawn to the new worker's assignment (median of ${c.scaleOutMs.length}); a scale-out 1 -> ${c.workers} under load took ${sec(result.calibration.scaleOutMs, 2)} to the last new worker's assignment (median of ${c.scaleOutMs.length}: ${c.scaleOutMs.map((x) => sec(x)).join(', ')}), of which the working member stalled ${c.rebalancePauseMs} ms (its longest gap between records, ${Math.round(result.calibration.normalGapMs)} ms normal gap taken out). The simulator gets start-up ${startupText(c)} and rebalance pause ${c.rebalancePauseMs} ms; an idle worker stopped ${c.stopMs} ms after SIGTERM.`,
     `- **Machine**: ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB; load average ${m.loadAverageStart.join(' ')} at the start, ${m.loadAverageEnd.join(' ')} at the end (other work shared the machine). Kafka ${result.broker.kafkaVersion ?? ''} ${result.broker.own ? 'broker started for the run' : `at ${result.broker.bootstrap}`}; the run took ${sec(result.wallMs, 0)}.`,
     ''
   ]
@@ -431,8 +432,11 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
   const startups = withErr.map((c) => facts.get(c.spec.id)!.startupMs).filter((x): x is number => x !== undefined)
   if (startups.length > 0) {
     out.push(
-      `- **start-up** (modelled, and still the largest error): processes that start together share the ${result.machine.cpus} cores, so the simulator's start-up grows with how many start at once, ` +
-        `from one worker alone (${sec(cal.singleStartMs)}) to ${cal.workers - 1} at once (${sec(cal.startupMs + cal.rebalancePauseMs)} to the median new worker's first assignment), as the calibration measured them. ` +
+      `- **start-up** (modelled, and still the largest error): processes that start together share the ${result.machine.cpus} cores, so the simulator's start-up grows with how many load at once, ` +
+        `from one worker alone (${sec(cal.singleStartMs)} to its assignment) to ${cal.workers - 1} at once (${sec(cal.startupMs + cal.rebalancePauseMs)} to the median new worker's first assignment), as the calibration measured them; ` +
+        'a worker spawned while others still load slows them too' +
+        staggeredText(withErr) +
+        '. ' +
         `In the cases the new workers took ${sec(Math.min(...startups))} to ${sec(Math.max(...startups))} (median per case): other work on the machine moves it, and each second of difference ` +
         'is a second of drain time while the backlog waits for the new consumers.'
     )
@@ -456,12 +460,58 @@ function simulator(result: ExperimentResult, facts: Map<string, CaseFacts>): str
   return out
 }
 
+/**
+ * A case whose scale-out came in two batches, the second spawned while the first still started
+ * (keda: +4, then +3 a tick later): each batch's median spawn -> join, measured and simulated.
+ */
+function staggeredText(cases: CaseResult[]): string {
+  for (const c of cases) {
+    const real = batches(c.measured.consumers.map((w) => ({ at: w.spawnedMs, joined: w.joinedMs })))
+    const sim = batches(c.predicted.consumers.map((w) => ({ at: w.requestedMs, joined: w.joinedMs })))
+    if (real.length < 2 || sim.length < 2 || real[1]!.at >= real[0]!.joinedAt) continue
+    return (
+      ` (\`${c.spec.id}\`: the ${real[0]!.size} spawned first joined after ${sec(real[0]!.startMs)}, ` +
+      `the ${real[1]!.size} spawned ${sec(real[1]!.at - real[0]!.at)} later after ${sec(real[1]!.startMs)}; ` +
+      `in the simulation ${sec(sim[0]!.startMs)} and ${sec(sim[1]!.startMs)})`
+    )
+  }
+  return ''
+}
+
+interface Batch {
+  at: number
+  size: number
+  /** Median spawn -> join. */
+  startMs: number
+  /** The first join of the batch. */
+  joinedAt: number
+}
+
+/** Workers spawned by one scale-out (within 300 ms of each other, after the origin) that joined. */
+function batches(workers: { at: number; joined: number | undefined }[]): Batch[] {
+  const started = workers
+    .filter((w): w is { at: number; joined: number } => w.at > 0 && w.joined !== undefined)
+    .sort((a, b) => a.at - b.at)
+  const groups: (typeof started)[] = []
+  for (const w of started) {
+    const last = groups.at(-1)
+    if (last && w.at - last[0]!.at <= 300) last.push(w)
+    else groups.push([w])
+  }
+  return groups.map((g) => ({
+    at: g[0]!.at,
+    size: g.length,
+    startMs: median(g.map((w) => w.joined - w.at))!,
+    joinedAt: Math.min(...g.map((w) => w.joined))
+  }))
+}
+
 /** The start-up the simulator gets (predict.ts startupModel), in words. */
 function startupText(c: ExperimentResult['calibration']['calibration']): string {
   const m = startupModel(c)
   return m.startupPerConcurrentMs === 0
     ? sec(m.startupMs, 2)
-    : `${sec(m.startupMs, 2)} for one worker alone, + ${m.startupPerConcurrentMs} ms for each other one starting at the same time`
+    : `${sec(m.startupMs, 2)} for one worker alone, + ${m.startupPerConcurrentMs} ms for each other one loading at the same time`
 }
 
 function definitions(result: ExperimentResult): string[] {

@@ -10,9 +10,8 @@ import type { PolicyName } from '../autoscaler/policy/index.ts'
 import type { ExperimentTiming } from './types.ts'
 
 /**
- * 50 ms per unit: the matrix runs in ~13 min. (A run at 100 ms took 25 min and did not bring
- * the simulator closer: its keda and drain cases with several scale steps came out 21 % slow,
- * which points at how the simulator charges rebalances, not at the start-up's noise.)
+ * 50 ms per unit: the matrix runs in ~13 min, and the 100-record cases still take 8-12 s, of
+ * which the start-ups are about half (the error the simulator has to get right).
  */
 export const DEFAULT_WORK_UNIT_MS = 50
 

@@ -40,7 +40,7 @@ export interface Calibration {
   startupMs: number
   /** Rebalance start -> the last member has its new assignment: the simulator's rebalancePauseMs. */
   rebalancePauseMs: number
-  /** One worker into an empty group: spawn -> its assignment. */
+  /** One worker starting alone (a scale-out 1 -> 2 under load): spawn -> its first assignment (median of the rounds). */
   singleStartMs: number
   /** Per round: scale-out 1 -> N -> the last new worker's assignment. */
   scaleOutMs: number[]

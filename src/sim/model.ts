@@ -46,10 +46,11 @@ const DONE = 2
  */
 const PRODUCE = 0
 const FINISH = 1
-const READY = 2
-const REBALANCE = 3
-const PAUSE_END = 4
-const TICK = 5
+const LOADED = 2
+const READY = 3
+const REBALANCE = 4
+const PAUSE_END = 5
+const TICK = 6
 
 interface SimEvent {
   at: number
@@ -58,6 +59,8 @@ interface SimEvent {
   consumer?: SimConsumer
   job?: Job<number>
   until?: number
+  /** LOADED: the loading generation it was computed for (a later change of who loads makes it stale). */
+  version?: number
 }
 
 type ConsumerState = 'starting' | 'member' | 'stopping' | 'gone'
@@ -68,6 +71,8 @@ interface SimConsumer {
   memberId: string
   state: ConsumerState
   requestedAt: number
+  /** Start-up work still to do on the shared cores (ms at full speed); 0 once loaded. */
+  loadLeftMs: number
   joinedAt?: number
   stopRequestedAt?: number
   leftAt?: number
@@ -136,6 +141,10 @@ class Model {
   rebalancePending = false
   readonly rebalanceLog: SimRebalance[] = []
   rebalanceCount = 0
+  /** Consumers loading on the shared cores (the first part of a start-up), as of loadUpdatedAt. */
+  readonly loading = new Set<SimConsumer>()
+  loadUpdatedAt = 0
+  loadVersion = 0
   /** Autoscaler. */
   readonly history: Observation[] = []
   scaler: ScalerState = { current: 0 }
@@ -204,6 +213,7 @@ class Model {
   handle(e: SimEvent): void {
     if (e.kind === PRODUCE) this.produce()
     else if (e.kind === FINISH) this.finish(e.consumer!, e.job!)
+    else if (e.kind === LOADED) this.loaded(e.version!)
     else if (e.kind === READY) this.ready(e.consumer!)
     else if (e.kind === REBALANCE) this.rebalance()
     else if (e.kind === PAUSE_END) this.pauseEnd(e.until!)
@@ -320,6 +330,7 @@ class Model {
       memberId: `${clientId}-sim`,
       state: 'starting',
       requestedAt: this.now,
+      loadLeftMs: 0,
       scheduler: new WorkScheduler<number>({ concurrency: this.o.concurrency, ordering: this.o.ordering }),
       owned: [],
       active: 0,
@@ -338,12 +349,62 @@ class Model {
     const live = this.consumers.filter((c) => c.state === 'starting' || c.state === 'member')
     const added = Math.max(0, desired - live.length)
     if (added > 0) {
-      const starting = live.filter((c) => c.state === 'starting').length + added
-      const startupMs = this.o.startupMs + this.o.startupPerConcurrentMs * (starting - 1)
-      for (let i = 0; i < added; i++) this.schedule({ at: this.now + startupMs, kind: READY, consumer: this.spawn() })
+      this.advanceLoading()
+      for (let i = 0; i < added; i++) this.beginLoading(this.spawn())
+      this.scheduleLoaded()
     }
     for (const c of live.slice(desired).reverse()) this.stop(c)
     this.point()
+  }
+
+  /**
+   * A start-up in two parts. Loading (startupPerConcurrentMs of work) runs on cores shared by
+   * every consumer loading at that moment: with n loading, each goes at 1/n speed, so a
+   * consumer spawned while others load slows them too. The rest of startupMs (connect, join)
+   * is the consumer's own. One alone takes startupMs; n spawned together startupMs +
+   * (n - 1) x startupPerConcurrentMs, what the experiment's calibration measures.
+   */
+  beginLoading(c: SimConsumer): void {
+    const shared = Math.min(this.o.startupPerConcurrentMs, this.o.startupMs)
+    if (shared === 0) {
+      this.schedule({ at: this.now + this.o.startupMs, kind: READY, consumer: c })
+      return
+    }
+    c.loadLeftMs = shared
+    this.loading.add(c)
+  }
+
+  /** Brings every loading consumer's remaining work up to now (call before the set changes). */
+  advanceLoading(): void {
+    const n = this.loading.size
+    if (n > 0) {
+      const done = (this.now - this.loadUpdatedAt) / n
+      for (const c of this.loading) c.loadLeftMs = Math.max(0, c.loadLeftMs - done)
+    }
+    this.loadUpdatedAt = this.now
+  }
+
+  /** The next consumer to finish loading at the current share; earlier LOADED events go stale. */
+  scheduleLoaded(): void {
+    this.loadVersion++
+    let least = Number.POSITIVE_INFINITY
+    for (const c of this.loading) least = Math.min(least, c.loadLeftMs)
+    if (least === Number.POSITIVE_INFINITY) return
+    this.schedule({ at: this.now + least * this.loading.size, kind: LOADED, version: this.loadVersion })
+  }
+
+  loaded(version: number): void {
+    if (version !== this.loadVersion) return
+    this.advanceLoading()
+    const rest = this.o.startupMs - Math.min(this.o.startupPerConcurrentMs, this.o.startupMs)
+    // Float residue of the shares: within a microsecond of done is done.
+    for (const c of [...this.loading]) {
+      if (c.loadLeftMs > 1e-3) continue
+      this.loading.delete(c)
+      c.loadLeftMs = 0
+      this.schedule({ at: this.now + rest, kind: READY, consumer: c })
+    }
+    this.scheduleLoaded()
   }
 
   ready(c: SimConsumer): void {
@@ -357,7 +418,12 @@ class Model {
   stop(c: SimConsumer): void {
     c.stopRequestedAt = this.now
     if (c.state === 'starting') {
-      // Not in the group yet: it just ends, no rebalance.
+      // Not in the group yet: it just ends, no rebalance (and leaves the cores to the others loading).
+      if (this.loading.has(c)) {
+        this.advanceLoading()
+        this.loading.delete(c)
+        this.scheduleLoaded()
+      }
       c.state = 'gone'
       c.leftAt = this.now
       return

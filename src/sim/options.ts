@@ -58,8 +58,9 @@ export const simOptionsSchema = z
     /** From the backend's scale-out to the consumer in the group (process start + group join). */
     startupMs: duration(0).default(1500),
     /**
-     * Added to a start-up for each other consumer starting at the same time: processes that
-     * load at once share the machine's cores (a scale-out 1 -> 8 starts 7 together).
+     * The part of a start-up that loads on cores shared by every consumer loading at that
+     * moment (at most startupMs): n started together each take startupMs + (n - 1) x this, and
+     * one spawned while others load slows them too (a scale-out 1 -> 8 starts 7 together).
      */
     startupPerConcurrentMs: duration(0).default(0),
     /** What a change in a working group's membership costs: no consumer starts a record meanwhile. */

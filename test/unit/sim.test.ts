@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import type { Policy } from '../../src/autoscaler/types.ts'
 import {
   formatSimText,
   generateLoad,
   parseSimOptions,
+  type SimOptionsInput,
   type SimResult,
   simulate,
   sparkline
 } from '../../src/sim/index.ts'
+import { runModel } from '../../src/sim/model.ts'
 import { seededRandom } from '../../src/sim/prng.ts'
 import { runCli } from '../support/cli.ts'
 
@@ -84,6 +87,47 @@ test('consumers starting together share the cores: each start-up grows by startu
   assert.equal(r.drainMs, 6500)
   const alone = simulate({ partitions: 1, values: [2], min: 1, max: 1, startupMs: 1000, startupPerConcurrentMs: 500 })
   assert.equal(alone.consumers[0]!.joinedMs, 1000, 'one process alone: the base start-up')
+})
+
+/** A policy that asks for `plan[i]` consumers at its i-th tick (then the last one): start-ups at chosen moments. */
+function scripted(plan: readonly number[]): Policy {
+  let tick = 0
+  return ({ now, state }) => {
+    const desired = plan[Math.min(tick++, plan.length - 1)]!
+    const action = desired > state.current ? 'scale-out' : desired < state.current ? 'scale-in' : 'hold'
+    return { at: now, policy: 'scripted', desired, from: state.current, action, reason: `plan: ${desired}` }
+  }
+}
+
+function runScripted(plan: readonly number[], input: SimOptionsInput): SimResult {
+  const options = parseSimOptions({ partitions: 4, values: [20, 20, 20, 20], initialConsumers: 1, ...input })
+  return runModel({ options, load: generateLoad(options, seededRandom(options.seed)), policy: scripted(plan) })
+}
+
+test('a consumer spawned while others load shares the cores with them: every one of them is slowed', () => {
+  // Start-up 1000 ms: 600 ms of loading on the shared cores, then 400 ms of its own. Ticks every 300 ms.
+  const common = { startupMs: 1000, startupPerConcurrentMs: 600, rebalancePauseMs: 0, intervalMs: 300, max: 3 }
+  // A at 0 loads alone until 300 (300 done), then shares with B: A's last 300 take 600 ms (loaded
+  // at 900, in the group at 1300); B has 300 done by then, loads alone to 1200, joins at 1600.
+  const r = runScripted([2, 3], common)
+  assert.deepEqual(
+    r.consumers.slice(1).map((c) => [c.requestedMs, c.joinedMs]),
+    [
+      [0, 1300],
+      [300, 1600]
+    ]
+  )
+  // B stopped at 600 while loading: A has 450 done then, loads alone again and joins at 750 + 400.
+  const stopped = runScripted([2, 3, 2], common)
+  assert.deepEqual(
+    stopped.consumers.slice(1).map((c) => [c.requestedMs, c.joinedMs, c.leftMs]),
+    [
+      [0, 1150, undefined],
+      [300, undefined, 600]
+    ]
+  )
+  assertConsistent(r)
+  assertConsistent(stopped)
 })
 
 test('consumers joining a working group pause it: drain = start-up + pause + 2 s', () => {

@@ -28,7 +28,7 @@ const VALUE_FLAGS: [flag: string, key: string, help: string][] = [
   [
     '--startup-per-concurrent-ms <duration>',
     'startupPerConcurrentMs',
-    'added to a start-up per other consumer starting at once (shared cores; default 0)'
+    'of a start-up, the loading done on shared cores: adds this per other consumer loading at once (default 0)'
   ],
   ['--rebalance-pause-ms <duration>', 'rebalancePauseMs', 'what a membership change stops the group for (default 3s)'],
   ['--assignor <name>', 'assignor', "the group's assignor: roundrobin (default), range, cooperative-sticky"],
