@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { calibrate } from '../../src/experiment/calibrate.ts'
+import type { ExperimentResult } from '../../src/experiment/experiment.ts'
+import { renderHtml } from '../../src/experiment/report-html.ts'
+import { renderMarkdown } from '../../src/experiment/report-md.ts'
 import { runCase } from '../../src/experiment/run-case.ts'
 import { experimentTiming } from '../../src/experiment/timing.ts'
 import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
@@ -60,5 +63,27 @@ describe('lagscale experiment on the real broker', () => {
       Math.abs(p.drainErrorPct) <= PREDICTION_TOLERANCE_PCT,
       `simulator ${p.drainMs} ms vs measured ${m.drainMs} ms: ${p.drainErrorPct.toFixed(1)} % (tolerance ${PREDICTION_TOLERANCE_PCT} %)`
     )
+
+    // The report of this one-case run: its row with the measured and predicted drain, the goal's verdict, the charts.
+    const report: ExperimentResult = {
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      workUnitMs,
+      timing: experimentTiming(workUnitMs, c.rebalancePauseMs),
+      calibration: run,
+      machine: { cpus: 2, cpuModel: 'test', memoryGb: 1, loadAverageStart: [0, 0, 0], loadAverageEnd: [0, 0, 0] },
+      broker: { bootstrap: testEnv().bootstrap, own: false },
+      cases: [result],
+      failures: [],
+      wallMs: result.wallMs
+    }
+    const md = renderMarkdown(report)
+    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+    const row = md.split('\n').find((line) => line.startsWith('| `p4-drain-80`'))
+    assert.ok(row, 'a table row for the case')
+    assert.ok(row.includes(`| ${sec(m.drainMs)} `) && row.includes(`| ${sec(p.drainMs)} `), row)
+    const within = Math.abs(p.drainErrorPct) <= 10 ? 1 : 0
+    assert.match(md, new RegExp(`\\*\\*${within} of 1 cases?\\*\\* met it`))
+    assert.match(renderHtml(report), /<svg[^>]*>[\s\S]*p4-drain-80/)
   })
 })
