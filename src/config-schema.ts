@@ -20,3 +20,17 @@ export const topicName = z
   .max(249, { error: 'must be at most 249 characters' })
   .regex(/^[a-zA-Z0-9._-]+$/, { error: "use only letters, digits, '.', '_' and '-'" })
   .refine((t) => t !== '.' && t !== '..', { error: 'cannot be "." or ".."' })
+
+/**
+ * `; got <value>` for the value at `path` in what the user gave, for an error message; empty
+ * when nothing was given there (a missing key) or the value is an object (too long to repeat).
+ */
+export function givenValue(input: unknown, path: readonly PropertyKey[]): string {
+  let value: unknown = input
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !(key in value)) return ''
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  if (path.length === 0 || (value !== null && typeof value === 'object')) return ''
+  return `; got ${JSON.stringify(value)}`
+}

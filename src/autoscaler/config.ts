@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { int, topicName } from '../config-schema.ts'
+import { givenValue, int, topicName } from '../config-schema.ts'
 import { ORDERINGS } from '../consumer/scheduler.ts'
 import { usageError } from '../errors.ts'
 import { drainOptionsSchema, kedaOptionsSchema, POLICY_NAMES, seedOptionsSchema } from './policy/index.ts'
@@ -120,7 +120,7 @@ export function parseAutoscalerConfig(input: unknown, source = 'config'): Autosc
     const names = issue.keys.map((k) => (key ? `${key}.${k}` : k)).join(', ')
     throw usageError(`${source}: unknown key ${names}`)
   }
-  throw usageError(`${source}: ${key ? `${key}: ` : ''}${issue.message}`)
+  throw usageError(`${source}: ${key ? `${key}: ` : ''}${issue.message}${givenValue(input, issue.path)}`)
 }
 
 /** Reads a YAML (or JSON) config file into a plain object; a missing or unparsable file is a clear error. */

@@ -146,7 +146,18 @@ test('config: defaults, durations, and clear errors naming the key', () => {
   assert.throws(() => parseAutoscalerConfig({ topics: ['t'], min: 5, max: 2 }), /min: must not be more than max/)
   assert.throws(() => parseAutoscalerConfig({ topics: ['t'], interval: 'soon' }), /interval: must be a duration/)
   assert.throws(() => parseAutoscalerConfig({ topics: ['t'], backend: 'ecs' }), /ecs.cluster and ecs.service/)
-  assert.throws(() => parseAutoscalerConfig({ topics: ['bad topic'] }), /topics\.0/)
+  assert.throws(() => parseAutoscalerConfig({ topics: ['bad topic'] }), /topics\.0: .*; got "bad topic"$/)
+  // What was given is repeated (flags arrive as strings), nested keys too; a missing key says nothing more.
+  assert.throws(() => parseAutoscalerConfig({ topics: ['t'], local: { standby: 'abc' } }), {
+    message: 'config: local.standby: must be a number; got "abc"'
+  })
+  assert.throws(() => parseAutoscalerConfig({ topics: ['t'], max: 0 }), {
+    message: 'config: max: must be at least 1; got 0'
+  })
+  assert.throws(
+    () => parseAutoscalerConfig({ topics: ['t'], min: 5, max: 2 }),
+    /min: must not be more than max; got 5$/
+  )
 })
 
 test('flags win over the environment, which wins over the config file', () => {

@@ -3,7 +3,7 @@
  * with a message naming the option), their output types and defaults.
  */
 import { z } from 'zod'
-import { int } from '../../config-schema.ts'
+import { givenValue, int } from '../../config-schema.ts'
 import { usageError } from '../../errors.ts'
 import { ASSIGNORS } from './assignors.ts'
 
@@ -133,11 +133,9 @@ export function parsePolicyOptions<N extends PolicyName>(name: N, input: unknown
   }
   const result = policyOptionsSchemas[name].safeParse(input ?? {})
   if (result.success) return result.data as PolicyOptionsByName[N]
-  const given = (input ?? {}) as Record<string, unknown>
   const messages = result.error.issues.map((issue) => {
     const key = issue.path.map(String).join('.')
-    const got = key && typeof given === 'object' && key in given ? `; got ${JSON.stringify(given[key])}` : ''
-    return key ? `${key}: ${issue.message}${got}` : issue.message
+    return key ? `${key}: ${issue.message}${givenValue(input, issue.path)}` : issue.message
   })
   throw usageError(`${name} policy: ${messages.join('; ')}`)
 }
