@@ -110,17 +110,25 @@ export const autoscalerConfigSchema = z
 export type AutoscalerConfigInput = z.input<typeof autoscalerConfigSchema>
 export type AutoscalerConfig = z.output<typeof autoscalerConfigSchema>
 
-/** Validates a config; a bad value is a usage error naming the key (and the file, if any). */
-export function parseAutoscalerConfig(input: unknown, source = 'config'): AutoscalerConfig {
+/**
+ * Validates a config; a bad value is a usage error naming the key (and the file, if any), or
+ * the flag it came from (`names`: key -> flag, e.g. local.standby -> --standby).
+ */
+export function parseAutoscalerConfig(
+  input: unknown,
+  source = 'config',
+  names: Readonly<Record<string, string>> = {}
+): AutoscalerConfig {
   const result = autoscalerConfigSchema.safeParse(input)
   if (result.success) return result.data
   const issue = result.error.issues[0]!
   const key = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
-    const names = issue.keys.map((k) => (key ? `${key}.${k}` : k)).join(', ')
-    throw usageError(`${source}: unknown key ${names}`)
+    const list = issue.keys.map((k) => (key ? `${key}.${k}` : k)).join(', ')
+    throw usageError(`${source}: unknown key ${list}`)
   }
-  throw usageError(`${source}: ${key ? `${key}: ` : ''}${issue.message}${givenValue(input, issue.path)}`)
+  const where = names[key] ?? (key ? `${source}: ${key}` : source)
+  throw usageError(`${where}: ${issue.message}${givenValue(input, issue.path)}`)
 }
 
 /** Reads a YAML (or JSON) config file into a plain object; a missing or unparsable file is a clear error. */

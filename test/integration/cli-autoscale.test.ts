@@ -96,7 +96,7 @@ describe('lagscale lag and autoscale commands', () => {
     assertOneLineError(
       await runCli(['autoscale', ...bs(), '--lag-threshold', '0', '--policy', 'keda']),
       2,
-      /keda\.lagThreshold: must be at least 1/
+      /^lagscale: --lag-threshold: must be at least 1; got "0"$/m
     )
   })
 })

@@ -160,6 +160,14 @@ test('config: defaults, durations, and clear errors naming the key', () => {
   )
 })
 
+test('a bad flag is named as the flag, with what was given', () => {
+  assert.throws(() => resolveAutoscalerConfig({ standby: 'abc' }, {}), {
+    message: '--standby: must be a number; got "abc"'
+  })
+  assert.throws(() => resolveAutoscalerConfig({ max: '0' }, {}), { message: '--max: must be at least 1; got "0"' })
+  assert.throws(() => resolveAutoscalerConfig({ interval: 'soon' }, {}), { message: /^--interval: must be a duration/ })
+})
+
 test('flags win over the environment, which wins over the config file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'autoscale-config-'))
   const file = join(dir, 'lagscale.yaml')

@@ -71,9 +71,13 @@ export function resolveAutoscalerConfig(flags: AutoscaleFlags, env: NodeJS.Proce
   if (env['GROUP_ID']?.trim()) setPath(input, 'group', env['GROUP_ID'])
   if (env['TOPIC']?.trim()) setPath(input, 'topics', env['TOPIC'])
   if (input['topics'] === undefined) input['topics'] = ['Topic_from_java']
+  // A bad value given by a flag is reported under the flag's name.
+  const fromFlags: Record<string, string> = {}
   for (const [flag, key] of VALUE_FLAGS) {
     const value = flags[attribute(flag)]
-    if (value !== undefined) setPath(input, key, value)
+    if (value === undefined) continue
+    setPath(input, key, value)
+    fromFlags[key] = flag.split(' ')[0]!
   }
   for (const [flag, key] of BOOLEAN_FLAGS) if (flags[attribute(flag)] === true) setPath(input, key, true)
   if (flags.awsRegion) {
@@ -93,7 +97,7 @@ export function resolveAutoscalerConfig(flags: AutoscaleFlags, env: NodeJS.Proce
     const local = (input['local'] ?? {}) as { consumerArgs?: unknown }
     setPath(input, 'local.consumerArgs', [...(Array.isArray(local.consumerArgs) ? local.consumerArgs : []), ...extra])
   }
-  return parseAutoscalerConfig(input, flags.config ? `config (${flags.config} and flags)` : 'config')
+  return parseAutoscalerConfig(input, flags.config ? `config (${flags.config} and flags)` : 'config', fromFlags)
 }
 
 /**
