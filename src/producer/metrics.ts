@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /** The producer app's Prometheus metrics, in a registry of its own (several apps can share a process). */
 export interface ProducerMetrics {
@@ -6,6 +6,9 @@ export interface ProducerMetrics {
   httpRequests: Counter<'method' | 'route' | 'status'>
   recordsSent: Counter<'topic'>
   sendDuration: Histogram<'outcome'>
+  produceRequests: Counter
+  sendsPerRequest: Histogram
+  sendsWaiting: Gauge
 }
 
 export function createProducerMetrics(): ProducerMetrics {
@@ -30,6 +33,22 @@ export function createProducerMetrics(): ProducerMetrics {
       help: 'Time from the first record of a request to the acknowledgement of its last, by outcome (ok, error)',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry]
+    }),
+    produceRequests: new Counter({
+      name: 'lagscale_producer_produce_requests_total',
+      help: 'Produce requests sent to Kafka; concurrent HTTP requests share them',
+      registers: [registry]
+    }),
+    sendsPerRequest: new Histogram({
+      name: 'lagscale_producer_sends_per_produce_request',
+      help: 'Sends (a request, or one batch of a large one) combined into one produce request',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry]
+    }),
+    sendsWaiting: new Gauge({
+      name: 'lagscale_producer_sends_waiting',
+      help: 'Sends waiting behind the produce request in flight',
       registers: [registry]
     })
   }

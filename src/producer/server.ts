@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { createLogger, type Logger } from '../log.ts'
 import { withTimeout } from '../timeout.ts'
 import { apiRoutes } from './api-routes.ts'
+import { coalescingSink } from './coalescing-sink.ts'
 import type { ProducerConfig } from './config.ts'
 import { HealthProbe } from './health.ts'
 import { producerSink, type RecordSink } from './kafka-sink.ts'
@@ -31,7 +32,15 @@ export interface ProducerApp {
 export async function startProducerApp(config: ProducerConfig, deps: ProducerAppDeps = {}): Promise<ProducerApp> {
   const log = deps.logger ?? createLogger({ name: 'lagscale-producer' })
   const metrics = deps.metrics ?? createProducerMetrics()
-  const sink = deps.sink ?? producerSink(config.connection)
+  // Concurrent requests share produce requests (the idempotent producer has one in flight).
+  const sink = coalescingSink(deps.sink ?? producerSink(config.connection), {
+    maxRecords: config.batchSize,
+    onRequest: (sends) => {
+      metrics.produceRequests.inc()
+      metrics.sendsPerRequest.observe(sends)
+    },
+    onWaiting: (sends) => metrics.sendsWaiting.set(sends)
+  })
   const sender = new SendService(
     sink,
     { topic: config.topic, batchSize: config.batchSize, ackTimeoutMs: config.ackTimeoutMs },
@@ -54,12 +63,14 @@ export async function startProducerApp(config: ProducerConfig, deps: ProducerApp
     inFlight.delete(id)
     if (inFlight.size === 0) drained?.()
   }
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     inFlight.add(req.id)
+    // The response's 'close' comes once it is sent or its connection is gone, whichever way the
+    // request ended (onResponse/onRequestAbort miss a client that leaves mid-request: a
+    // benchmark stopping held shutdown for the whole shutdownTimeoutMs).
+    reply.raw.once('close', () => finished(req.id))
   })
-  app.addHook('onRequestAbort', async (req) => finished(req.id))
   app.addHook('onResponse', async (req, reply) => {
-    finished(req.id)
     metrics.httpRequests.inc({
       method: req.method,
       route: req.routeOptions.url ?? 'unmatched',

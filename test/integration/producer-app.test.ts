@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createConnection, type Socket } from 'node:net'
 import { after, describe, test } from 'node:test'
 import pino from 'pino'
 import { freePort } from '../../src/broker/local-broker.ts'
@@ -7,8 +8,9 @@ import { type ProducerConfigInput, producerConfig } from '../../src/producer/con
 import { producerSink, type RecordSink } from '../../src/producer/kafka-sink.ts'
 import { type ProducerApp, startProducerApp } from '../../src/producer/server.ts'
 import { collect, runCli, spawnCli } from '../support/cli.ts'
-import { freshTopic, topicRecordCount } from '../support/kafka.ts'
+import { endOffsets, freshTopic, readTopicRecords, topicRecordCount } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
+import { waitFor } from '../support/wait.ts'
 
 const INVALID = 'Invalid message value. Only positive integers are allowed.'
 const FORM = 'application/x-www-form-urlencoded'
@@ -271,6 +273,49 @@ describe('producer app: the seed contract (S15-S17)', () => {
 })
 
 describe('producer app: beyond the seed', () => {
+  test('concurrent requests share one produce request; each answer has the offsets of its own records', async () => {
+    const topic = await freshTopic('producer-coalesce', 3)
+    const connection = resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {} })
+    const gated = gatedSink(producerSink(connection))
+    const app = await startApp({ topic }, { sink: gated.sink })
+    const url = `${app.url}/api/messages`
+    const send = (values: string[]) => post(url, JSON.stringify({ values }), JSON_TYPE)
+    // The first request's produce request is held in flight; 20 more arrive behind it.
+    const first = send(['first-0'])
+    await gated.sendStarted
+    const rest = Array.from({ length: 20 }, (_, i) => send([`r${i}-0`, `r${i}-1`, `r${i}-2`, `r${i}-3`]))
+    const metric = async (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await get(`${app.url}/metrics`)).body)?.[1])
+    await waitFor(
+      '20 sends waiting behind the first',
+      async () => (await metric('lagscale_producer_sends_waiting')) === 20
+    )
+    gated.release()
+    const answers = await Promise.all([first, ...rest])
+    for (const a of answers) assert.equal(a.status, 200, a.body)
+    assert.equal(await metric('lagscale_producer_produce_requests_total'), 2, 'the first alone, the 20 others in one')
+    assert.equal(await metric('lagscale_producer_sends_waiting'), 0)
+
+    // Each answer's offsets hold exactly its own records, in order, on the broker.
+    const records = await readTopicRecords(topic, await endOffsets(topic, 3))
+    assert.equal(records.length, 81)
+    const at = new Map(records.map((r) => [`${r.partition}:${r.offset}`, r.value]))
+    for (const [i, a] of answers.entries()) {
+      const report = JSON.parse(a.body) as {
+        partitions: { partition: number; count: number; firstOffset: number; lastOffset: number }[]
+      }
+      const mine: string[] = []
+      for (const p of report.partitions) {
+        assert.equal(p.lastOffset - p.firstOffset + 1, p.count, `request ${i}: contiguous in partition ${p.partition}`)
+        for (let o = p.firstOffset; o <= p.lastOffset; o++) mine.push(at.get(`${p.partition}:${o}`)!)
+      }
+      const expected = i === 0 ? ['first-0'] : [0, 1, 2, 3].map((j) => `r${i - 1}-${j}`)
+      assert.deepEqual(mine.sort(), expected.sort(), `request ${i} found its own records at its offsets`)
+    }
+    await app.close()
+    await gated.inner.close()
+  })
+
   test('POST /api/messages: counts and values, with partitions and offsets', async () => {
     const topic = await freshTopic('producer-api', 3)
     const app = await startApp({ topic, maxMessagesPerRequest: 100, maxApiValues: 5 })
@@ -417,6 +462,38 @@ describe('producer app: beyond the seed', () => {
     )
     assert.equal(events[0], 'released', 'close() waited for the in-flight send')
     assert.equal((await readTopic(topic, 3)).length, 3)
+  })
+  test('close() does not wait for clients that left mid-request', async () => {
+    const topic = await freshTopic('producer-left')
+    const connection = resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {} })
+    const gated = gatedSink(producerSink(connection))
+    const app = await startApp({ topic, shutdownTimeoutMs: 20_000 }, { sink: gated.sink })
+    const { port } = new URL(app.url)
+    const rawRequest = (text: string) =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => {
+          socket.write(text)
+          resolve(socket)
+        })
+        socket.on('error', reject)
+      })
+    // One client leaves while its send is held; another leaves halfway through its body.
+    const held = await rawRequest(
+      `POST /msk-producer-send HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 9\r\n\r\nmessage=2`
+    )
+    await gated.sendStarted
+    const partial = await rawRequest(
+      `POST /msk-producer-send HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\nmessage=`
+    )
+    held.destroy()
+    partial.destroy()
+    const started = performance.now()
+    await app.close()
+    const ms = performance.now() - started
+    gated.release()
+    await gated.inner.close()
+    // Bounded by shutdownTimeoutMs (20 s) when a left request was still counted as in flight.
+    assert.ok(ms < 10_000, `close() took ${Math.round(ms)} ms`)
   })
 })
 
