@@ -182,7 +182,8 @@ async function main(): Promise<number> {
     }
 
     const exitCode = await server.stop()
-    if (exitCode !== 0) log(`warning: the producer app exited with ${exitCode} after SIGTERM`)
+    // A graceful stop is part of the contract (SIGTERM: finish in-flight requests, exit 0).
+    if (exitCode !== 0) throw new Error(`the producer app exited with ${exitCode} after SIGTERM, not 0`)
     const held = await topicTotal(admin, HTTP_TOPIC, options.partitions)
     const most = httpTally.records + httpTally.inFlightMax
     if (held < httpTally.records || held > most) {
