@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { int, topicName } from '../config-schema.ts'
+import { givenValue, int, topicName } from '../config-schema.ts'
 import { usageError } from '../errors.ts'
 import { ORDERINGS } from './scheduler.ts'
 
@@ -102,8 +102,7 @@ export function parseWorkerSettings(input: WorkerSettingsInput): WorkerSettings 
   const key = String(issue.path[0] ?? '')
   const source = SETTING_SOURCES.find(([, , k]) => k === key)
   const name = source ? `${source[0]} (env ${source[1]})` : key
-  const got = key in input ? `; got ${JSON.stringify((input as Record<string, unknown>)[key])}` : ''
-  throw usageError(`${name}: ${issue.message}${got}`)
+  throw usageError(`${name}: ${issue.message}${givenValue(input, issue.path.slice(0, 1))}`)
 }
 
 /**

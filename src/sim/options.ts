@@ -7,7 +7,7 @@
 import { z } from 'zod'
 import { durationMs } from '../autoscaler/config.ts'
 import { ASSIGNORS, POLICY_NAMES } from '../autoscaler/policy/index.ts'
-import { int, topicName } from '../config-schema.ts'
+import { givenValue, int, topicName } from '../config-schema.ts'
 import { ORDERINGS } from '../consumer/scheduler.ts'
 import { usageError } from '../errors.ts'
 
@@ -116,7 +116,7 @@ export function parseSimOptions(input: unknown, names: Readonly<Record<string, s
   }
   const top = String(issue.path[0] ?? '')
   const name = names[top] ?? key
-  throw usageError(`simulate: ${name ? `${name}: ` : ''}${issue.message}`)
+  throw usageError(`simulate: ${name ? `${name}: ` : ''}${issue.message}${givenValue(input, issue.path)}`)
 }
 
 /** Policy option keys ending in `Ms` take durations (`drainTargetMs: 60s`), as in the autoscaler's config. */

@@ -279,7 +279,7 @@ test('CLI: lagscale simulate --output json; a bad flag is one line on stderr, ex
   assert.match(seed.stdout, /8 started, 7 never got a record/)
 
   assert.equal(bad.code, 2)
-  assert.equal(bad.stderr, 'lagscale: simulate: --partitions: must be at least 1\n')
+  assert.equal(bad.stderr, 'lagscale: simulate: --partitions: must be at least 1; got "0"\n')
   assert.equal(wrongPolicy.code, 2)
   assert.equal(wrongPolicy.stderr, 'lagscale: --drain-target is a drain policy option; the policy is keda\n')
   assert.equal(unknown.code, 2)
