@@ -79,8 +79,14 @@ class CoalescingSink implements RecordSink {
     const messages = group.length === 1 ? group[0]!.messages : group.flatMap((q) => q.messages)
     this.#onRequest?.(group.length, messages.length)
     this.#onWaiting?.(this.#queue.length)
-    this.#inFlight = this.#inner
-      .send(messages)
+    let sent: Promise<PartitionOffset[]>
+    try {
+      sent = this.#inner.send(messages)
+    } catch (err) {
+      // A sink that throws instead of rejecting must not leave the queue stuck.
+      sent = Promise.reject(err)
+    }
+    this.#inFlight = sent
       .then((offsets) => {
         const shares = splitOffsets(
           group.map((q) => q.messages),

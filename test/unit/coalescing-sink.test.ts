@@ -127,6 +127,27 @@ test('a failed produce request fails the sends in it, and no others', async () =
   assert.deepEqual(await d, [{ partition: 3, baseOffset: 0n }])
 })
 
+test('a producer that throws instead of rejecting fails that send; the queue goes on', {
+  timeout: 10_000
+}, async () => {
+  const inner = fakeInner()
+  const send = inner.sink.send
+  let calls = 0
+  inner.sink.send = (messages) => {
+    if (++calls === 2) throw new Error('thrown, not rejected')
+    return send(messages)
+  }
+  const sink = coalescingSink(inner.sink, { maxRecords: 100 })
+  const a = sink.send(records('a', [0]))
+  const b = sink.send(records('b', [0]))
+  inner.requests[0]!.answer()
+  await a
+  await assert.rejects(b, /thrown, not rejected/)
+  const c = sink.send(records('c', [0]))
+  inner.requests[1]!.answer()
+  assert.deepEqual(await c, [{ partition: 0, baseOffset: 1n }])
+})
+
 test('close waits for every queued send before it closes the producer', async () => {
   const inner = fakeInner()
   const sink = coalescingSink(inner.sink, { maxRecords: 100 })
