@@ -1,13 +1,13 @@
 /**
  * The event loop: a consumer group working off a load, scaled by the real policy. Discrete
- * events on a binary heap (produce, record done, consumer ready, rebalance, pause over,
- * autoscaler tick), so simulated time jumps from one to the next.
+ * events on a binary heap (produce, record done, consumer loaded, consumer ready, rebalance,
+ * pause over, autoscaler tick), so simulated time jumps from one to the next.
  *
  * What is the real code, not a copy: the policy (createPolicy), the observation arithmetic
  * (summarizeObservation: lag, rates, time lag), the partition assignment (assignPartitions),
  * the per-worker record choice (WorkScheduler) and parallelismPerPartition. What is modelled
  * here: the broker (offsets, commits), the group coordinator (joins, leaves, pauses), the local
- * backend (spawn, SIGTERM newest first) and the autoscaler loop around the policy (state,
+ * backend (spawn, start-ups sharing the cores, SIGTERM newest first) and the autoscaler loop around the policy (state,
  * cooldown bookkeeping, decision log), mirroring src/autoscaler/autoscaler.ts.
  */
 import { summarizeObservation } from '../autoscaler/observation.ts'
