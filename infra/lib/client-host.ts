@@ -1,10 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import { Construct } from 'constructs'
-import type { MskClientPolicy } from './client-policy.ts'
+import type { ClusterClientProps } from './client-policy.ts'
 import { acknowledge } from './nag-suppressions.ts'
-import type { Network } from './network.ts'
-import type { LagscaleSettings } from './settings.ts'
 
 /** The client.properties for IAM auth (seed S6), as the host and the stack output give it. */
 export const CLIENT_PROPERTIES = [
@@ -24,15 +22,9 @@ export class ClientHost extends Construct {
   readonly role: iam.Role
   readonly securityGroup: ec2.SecurityGroup
 
-  constructor(
-    scope: Construct,
-    id: string,
-    settings: LagscaleSettings,
-    network: Network,
-    policy: MskClientPolicy,
-    bootstrapBrokers: string
-  ) {
+  constructor(scope: Construct, id: string, props: ClusterClientProps) {
     super(scope, id)
+    const { settings, network, policy, bootstrapBrokers } = props
     const host = settings.clientHost
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),

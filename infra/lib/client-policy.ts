@@ -3,6 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import { Construct } from 'constructs'
 import type { MskCluster } from './msk-cluster.ts'
 import { acknowledgeClientPolicy } from './nag-suppressions.ts'
+import type { Network } from './network.ts'
+import type { LagscaleSettings } from './settings.ts'
 
 /** S4's actions, per kind of resource. */
 export const CLUSTER_ACTIONS = ['kafka-cluster:Connect', 'kafka-cluster:AlterCluster', 'kafka-cluster:DescribeCluster']
@@ -40,4 +42,13 @@ export class MskClientPolicy extends Construct {
   attachTo(role: iam.IRole): void {
     role.addManagedPolicy(this.policy)
   }
+}
+
+/** What a construct that runs Kafka clients in the VPC needs: the settings, the network, this policy, the brokers. */
+export interface ClusterClientProps {
+  settings: LagscaleSettings
+  network: Network
+  policy: MskClientPolicy
+  /** Bootstrap brokers for IAM auth (port 9098). */
+  bootstrapBrokers: string
 }

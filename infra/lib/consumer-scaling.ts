@@ -52,20 +52,19 @@ export class SeedAlarmScaling extends Construct {
       maxCapacity: s.max
     })
     const period = Duration.seconds(s.periodSeconds)
-    const out = new appscaling.StepScalingAction(this, 'ScaleOut', {
-      scalingTarget: this.target,
-      adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
-      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
-      cooldown: period
-    })
-    out.addAdjustment({ lowerBound: 0, adjustment: s.max })
-    const scaleIn = new appscaling.StepScalingAction(this, 'ScaleIn', {
-      scalingTarget: this.target,
-      adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
-      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
-      cooldown: period
-    })
-    scaleIn.addAdjustment({ upperBound: 0, adjustment: s.min })
+    // Each alarm sets an exact capacity (the seed's "set to 8" / "set to 1"), once per period.
+    const setCapacity = (id: string, capacity: number, bound: { lowerBound: number } | { upperBound: number }) => {
+      const action = new appscaling.StepScalingAction(this, id, {
+        scalingTarget: this.target,
+        adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
+        metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+        cooldown: period
+      })
+      action.addAdjustment({ ...bound, adjustment: capacity })
+      return action
+    }
+    const out = setCapacity('ScaleOut', s.max, { lowerBound: 0 })
+    const scaleIn = setCapacity('ScaleIn', s.min, { upperBound: 0 })
     const metric = sumOffsetLag(settings)
     this.scaleOutAlarm = new cloudwatch.Alarm(this, 'LagAboveZero', {
       alarmDescription: `SumOffsetLag of ${settings.groupId} on ${settings.topic} > 0: scale the consumers out to ${s.max} (seed S21)`,

@@ -31,10 +31,9 @@ export class LagscaleStack extends Stack {
     this.msk = new MskCluster(this, 'Msk', settings, this.network)
     this.clientPolicy = new MskClientPolicy(this, 'ClientPolicy', this.msk)
     const brokers = this.msk.bootstrapBrokersSaslIam
-    this.services = new Services(this, 'Services', settings, this.network, this.clientPolicy, brokers)
-    if (settings.clientHost.enabled) {
-      this.clientHost = new ClientHost(this, 'ClientHost', settings, this.network, this.clientPolicy, brokers)
-    }
+    const clients = { settings, network: this.network, policy: this.clientPolicy, bootstrapBrokers: brokers }
+    this.services = new Services(this, 'Services', clients)
+    if (settings.clientHost.enabled) this.clientHost = new ClientHost(this, 'ClientHost', clients)
     if (settings.consumerScaling.mode === 'seed') {
       this.seedScaling = new SeedAlarmScaling(this, 'SeedScaling', settings, this.services)
     } else {

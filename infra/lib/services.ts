@@ -6,11 +6,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as s3 from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
-import type { MskClientPolicy } from './client-policy.ts'
+import type { ClusterClientProps } from './client-policy.ts'
 import { repositoryName } from './images-stack.ts'
 import { acknowledge } from './nag-suppressions.ts'
-import type { Network } from './network.ts'
-import type { LagscaleSettings } from './settings.ts'
 
 /** Where the images keep the IAM client settings (docker/msk-iam.properties). */
 export const IMAGE_CLIENT_PROPERTIES = '/app/config/msk-iam.properties'
@@ -33,15 +31,9 @@ export class Services extends Construct {
   /** Environment every container gets: the cluster, IAM auth, topic, group. */
   readonly kafkaEnvironment: Record<string, string>
 
-  constructor(
-    scope: Construct,
-    id: string,
-    settings: LagscaleSettings,
-    network: Network,
-    policy: MskClientPolicy,
-    bootstrapBrokers: string
-  ) {
+  constructor(scope: Construct, id: string, props: ClusterClientProps) {
     super(scope, id)
+    const { settings, network, policy, bootstrapBrokers } = props
     // The repositories are the images stack's (images-stack.ts), found by name: CI/CD pushes there first.
     this.producerRepository = ecr.Repository.fromRepositoryName(
       this,
