@@ -9,7 +9,7 @@ import { Admin } from '@platformatic/kafka'
 import { UserError } from '../errors.ts'
 import { ensureKafkaJars, requireCommand } from './jars.ts'
 import { brokerDir, KAFKA_VERSION } from './paths.ts'
-import { type ExtraListener, renderServerProperties } from './server-properties.ts'
+import { type ClusterMembership, type ExtraListener, renderServerProperties } from './server-properties.ts'
 
 const BROKER_LOG4J = join(dirname(fileURLToPath(import.meta.url)), 'log4j2.properties')
 
@@ -33,6 +33,11 @@ export interface LocalBrokerOptions {
   scramUsers?: ScramUser[]
   readyTimeoutMs?: number
   onProgress?: (message: string) => void
+  /**
+   * One node of a local multi-node cluster (local-cluster.ts): its id, every node's controller
+   * port, and the cluster id every node's storage is formatted with.
+   */
+  cluster?: ClusterMembership & { clusterId: string; controllerPort: number }
 }
 
 /** What `broker status` and `broker stop` read back; written next to the broker's config and log. */
@@ -78,7 +83,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Run
   mkdirSync(dir, { recursive: true })
   mkdirSync(dataDir, { recursive: true })
 
-  const controllerPort = await freePort()
+  const cluster = options.cluster
+  const controllerPort = cluster?.controllerPort ?? (await freePort())
   const configFile = join(dir, 'server.properties')
   writeFileSync(
     configFile,
@@ -88,14 +94,15 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Run
       host,
       dataDir,
       extraListeners: options.extraListeners ?? [],
-      extraProperties: options.extraProperties ?? {}
+      extraProperties: options.extraProperties ?? {},
+      ...(cluster ? { cluster: { nodeId: cluster.nodeId, controllers: cluster.controllers } } : {})
     })
   )
   const logFile = join(dir, 'broker.log')
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     progress(`Formatting broker storage in ${dataDir}`)
-    await formatStorage(classpath, configFile, logFile, options.scramUsers ?? [])
+    await formatStorage(classpath, configFile, logFile, options.scramUsers ?? [], cluster?.clusterId)
   }
 
   const heap = options.heapMb ?? 512
@@ -198,12 +205,9 @@ async function formatStorage(
   classpath: string,
   configFile: string,
   logFile: string,
-  users: ScramUser[]
+  users: ScramUser[],
+  clusterId = newClusterId()
 ): Promise<void> {
-  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding (22 chars);
-  // like Kafka's Uuid.randomUuid, never one starting with '-', which tools read as a flag.
-  let clusterId = randomBytes(16).toString('base64url')
-  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url')
   const args = [
     `-Dlog4j2.configurationFile=${BROKER_LOG4J}`,
     '-cp',
@@ -223,6 +227,16 @@ async function formatStorage(
   if (code !== 0) {
     throw new UserError(`formatting broker storage failed\n--- last lines of ${logFile} ---\n${logTail(logFile, 10)}`)
   }
+}
+
+/**
+ * A Kafka cluster id: 16 random bytes in URL-safe base64 without padding (22 chars); like
+ * Kafka's Uuid.randomUuid, never one starting with '-', which tools read as a flag.
+ */
+export function newClusterId(): string {
+  let clusterId = randomBytes(16).toString('base64url')
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url')
+  return clusterId
 }
 
 async function waitUntilReady(

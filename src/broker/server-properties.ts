@@ -1,6 +1,7 @@
 /**
- * The broker's `server.properties` for a single-node KRaft cluster (broker and
- * controller in one process), tuned for a laptop and for tests. Pure: no I/O.
+ * The broker's `server.properties` for a KRaft node that is broker and controller in one
+ * process: a single-node cluster by default, or one node of a small local cluster (`cluster`),
+ * tuned for a laptop and for tests. Pure: no I/O.
  */
 export interface ExtraListener {
   /** Listener name, e.g. SASL_PLAINTEXT or SSL; also its security protocol unless `protocol` is given. */
@@ -17,6 +18,14 @@ export interface ServerPropertiesOptions {
   extraListeners?: ExtraListener[]
   /** Any broker setting, e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config. Wins over the defaults. */
   extraProperties?: Record<string, string>
+  /** This node's place in a multi-node cluster; omitted: a single-node cluster (node 1). */
+  cluster?: ClusterMembership
+}
+
+export interface ClusterMembership {
+  nodeId: number
+  /** Every node's controller port, by node id (this node's included). */
+  controllers: { nodeId: number; port: number }[]
 }
 
 export function renderServerProperties(options: ServerPropertiesOptions): string {
@@ -39,10 +48,15 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     'CONTROLLER:PLAINTEXT',
     ...extra.map((l) => `${l.name}:${l.protocol ?? l.name}`)
   ]
+  const nodes = options.cluster?.controllers ?? [{ nodeId: 1, port: options.controllerPort }]
+  // Internal topics as replicated as the cluster allows (3 at most, Kafka's default), so that
+  // losing one node of a cluster loses no group offsets; one node: one replica.
+  const internalRf = String(Math.min(3, nodes.length))
+  const internalIsr = String(Math.max(1, Math.min(2, nodes.length - 1)))
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${options.controllerPort}`,
+    'node.id': String(options.cluster?.nodeId ?? 1),
+    'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.port}`).join(','),
     listeners: listeners.join(','),
     'advertised.listeners': advertised.join(','),
     'listener.security.protocol.map': protocolMap.join(','),
@@ -50,13 +64,13 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': options.dataDir,
     'num.partitions': '1',
-    // One node: internal topics with one replica, one offsets partition for quick group coordination.
-    'offsets.topic.replication.factor': '1',
+    // One offsets partition for quick group coordination (one coordinator to find and load).
+    'offsets.topic.replication.factor': internalRf,
     'offsets.topic.num.partitions': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'share.coordinator.state.topic.replication.factor': '1',
-    'share.coordinator.state.topic.min.isr': '1',
+    'transaction.state.log.replication.factor': internalRf,
+    'transaction.state.log.min.isr': internalIsr,
+    'share.coordinator.state.topic.replication.factor': internalRf,
+    'share.coordinator.state.topic.min.isr': internalIsr,
     // Rebalance at once when the first member joins; the default waits 3 s.
     'group.initial.rebalance.delay.ms': '0',
     'auto.create.topics.enable': 'false',

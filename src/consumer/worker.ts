@@ -115,7 +115,17 @@ class PartitionMovedError extends Error {
 const MARK_RETRY_WAIT_MS = 5000
 /** Delay before a refused commit is sent again. */
 const COMMIT_RETRY_MS = 500
-const RESTART_BACKOFF_MAX_MS = 30_000
+/**
+ * Rejoin backoff after the session ended (broker down, leader moved, coordinator gone): the
+ * first retry is quick, later ones double up to a short cap, with jitter so a pool of workers
+ * does not reconnect in lockstep. The cap is short because a worker must be back within
+ * seconds of the cluster (Java's reconnect.backoff.max.ms is 1 s; a join costs more than a
+ * connection, so we wait a bit longer between attempts).
+ */
+const REJOIN_BACKOFF_FIRST_MS = 500
+const REJOIN_BACKOFF_MAX_MS = 5000
+/** How often the worker checks that a session which is not lost is still in the group. */
+const MEMBERSHIP_CHECK_MS = 1000
 
 /**
  * A consumer worker: one member of `group` on `topic` that hands each record to
@@ -140,8 +150,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #dltPartitions = 1
   #session: Session | undefined
   #sessionCount = 0
-  #restartDelayMs = 1000
+  #restartDelayMs = REJOIN_BACKOFF_FIRST_MS
   #restartTimer: NodeJS.Timeout | undefined
+  /** Consecutive failed rejoin attempts since the session ended (0 while a member). */
+  #rejoinAttempts = 0
+  #membershipTimer: NodeJS.Timeout | undefined
+  /** performance.now() when the worker last stopped being a group member (undefined while a member). */
+  #notMemberSince: number | undefined = performance.now()
   #lagTimer: NodeJS.Timeout | undefined
   #member = false
   #assignment: number[] = []
@@ -245,6 +260,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.#lagTimer = setInterval(() => void this.#updateLag(), s.lagIntervalMs)
     this.#lagTimer.unref()
+    this.#membershipTimer = setInterval(() => this.#checkMembership(), MEMBERSHIP_CHECK_MS)
+    this.#membershipTimer.unref()
     this.log.info(
       { event: 'started', topic: s.topic, group: s.group, port: this.port, dltTopic: s.dltTopic },
       `consumer worker started: topic ${s.topic}, group ${s.group}, http :${this.port}`
@@ -269,6 +286,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#session?.stream?.pause()
     clearTimeout(this.#restartTimer)
     clearInterval(this.#lagTimer)
+    clearInterval(this.#membershipTimer)
     let abandoned = false
     if (this.#running.size > 0) {
       let timer: NodeJS.Timeout | undefined
@@ -303,6 +321,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async #closeAll(): Promise<void> {
     clearInterval(this.#lagTimer)
+    clearInterval(this.#membershipTimer)
     clearTimeout(this.#restartTimer)
     const session = this.#session
     this.#session = undefined
@@ -333,7 +352,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#session = session
     consumer.on('consumer:group:join', (payload) => {
       if (session !== this.#session) return
-      this.#restartDelayMs = 1000
+      if (this.#rejoinAttempts > 0 || session.id > 1) {
+        this.log.info(
+          { event: 'rejoined', attempts: this.#rejoinAttempts, session: session.id },
+          `rejoined the group (attempt ${this.#rejoinAttempts})`
+        )
+      }
+      this.#restartDelayMs = REJOIN_BACKOFF_FIRST_MS
+      this.#rejoinAttempts = 0
       this.#setMember(true)
       const partitions = (payload.assignments ?? [])
         .filter((a) => a.topic === s.topic)
@@ -362,7 +388,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         fallbackMode: 'earliest',
         sessionTimeout: s.sessionTimeoutMs,
         heartbeatInterval: s.heartbeatIntervalMs,
-        rebalanceTimeout: Math.max(s.sessionTimeoutMs, 30_000)
+        rebalanceTimeout: this.#rebalanceTimeoutMs()
       })
     } catch (err) {
       await consumer.close(true).catch(() => {})
@@ -478,26 +504,81 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return committed
   }
 
-  /** The stream died under us (e.g. a commit hit a fenced generation): start a fresh member after a backoff. */
+  /**
+   * The stream died under us (broker gone, leader or coordinator moved, a commit hit a fenced
+   * generation): close this member and join again as a new one, with backoff, until it works
+   * or the worker stops. Records still running finish; their commits fail and the group's next
+   * owner redoes them (at-least-once).
+   */
   #sessionLost(session: Session, err?: unknown): void {
     if (session.lost || session !== this.#session || this.#stopping) return
     session.lost = true
     this.#setMember(false)
     this.#setAssignment([])
-    const delay = this.#restartDelayMs
-    this.#restartDelayMs = Math.min(delay * 2, RESTART_BACKOFF_MAX_MS)
     this.log.warn(
-      { event: 'session-lost', err: err ? toUserError(err).message : 'stream closed', restartInMs: delay },
+      { event: 'session-lost', err: err ? toUserError(err).message : 'stream closed' },
       'consumer stream ended unexpectedly; rejoining the group'
     )
     void this.#closeSession(session)
-    this.#restartTimer = setTimeout(() => {
+    this.#scheduleRejoin()
+  }
+
+  #scheduleRejoin(): void {
+    if (this.#stopping) return
+    const base = this.#restartDelayMs
+    this.#restartDelayMs = Math.min(base * 2, REJOIN_BACKOFF_MAX_MS)
+    // +-20 % jitter.
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4))
+    clearTimeout(this.#restartTimer)
+    this.#restartTimer = setTimeout(() => void this.#rejoin(), delay)
+    this.log.debug({ event: 'rejoin-scheduled', inMs: delay, attempt: this.#rejoinAttempts + 1 }, 'rejoining soon')
+  }
+
+  async #rejoin(): Promise<void> {
+    if (this.#stopping) return
+    this.#rejoinAttempts++
+    try {
+      await this.#openSession()
+    } catch (err) {
       if (this.#stopping) return
-      this.#openSession().catch((e: unknown) => this.#sessionLost(this.#session ?? session, e))
-    }, delay)
+      // One line per attempt would flood the log during a long outage: the first few, then every 10th.
+      const n = this.#rejoinAttempts
+      if (n <= 3 || n % 10 === 0) {
+        this.log.warn(
+          { event: 'rejoin-failed', attempt: n, err: toUserError(err).message },
+          `cannot rejoin the group yet (attempt ${n}); retrying`
+        )
+      }
+      this.#scheduleRejoin()
+    }
+  }
+
+  /**
+   * A safety net for a session that neither errored nor closed but is no longer in the group
+   * (the client gave up rejoining after a coordinator change): after a full rebalance timeout
+   * plus a session timeout outside the group, start a new member.
+   */
+  #checkMembership(): void {
+    const session = this.#session
+    if (!session || session.lost || this.#stopping || this.#notMemberSince === undefined) return
+    const outMs = performance.now() - this.#notMemberSince
+    if (outMs > this.#rebalanceTimeoutMs() + this.settings.sessionTimeoutMs) {
+      this.#sessionLost(session, new Error(`not in the group for ${Math.round(outMs / 1000)} s`))
+    }
+  }
+
+  #rebalanceTimeoutMs(): number {
+    return Math.max(this.settings.sessionTimeoutMs, 30_000)
+  }
+
+  /** How long the worker has been outside the group (0 while a member); for health checks. */
+  notMemberForMs(): number {
+    return this.#notMemberSince === undefined ? 0 : performance.now() - this.#notMemberSince
   }
 
   #setMember(member: boolean): void {
+    if (member) this.#notMemberSince = undefined
+    else this.#notMemberSince ??= performance.now()
     this.#member = member
     this.metrics.member.set(member ? 1 : 0)
   }

@@ -2,6 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { BaseOptions, SASLOptions } from '@platformatic/kafka'
 import type { ConnectionConfig } from './connection-config.ts'
 import { oauthTokenProvider } from './oauth-token.ts'
+import { retryDelay } from './retry-policy.ts'
 
 /** The options every @platformatic/kafka client (admin, producer, consumer) is built with. */
 export function baseClientOptions(config: ConnectionConfig, clientIdSuffix?: string): BaseOptions {
@@ -11,9 +12,10 @@ export function baseClientOptions(config: ConnectionConfig, clientIdSuffix?: str
     connectTimeout: config.connectTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     timeout: config.requestTimeoutMs,
-    // A few quick retries, so an unreachable cluster fails in seconds rather than hanging.
+    // A few quick retries of network errors, so an unreachable cluster fails in about a second;
+    // retriable broker errors are retried longer, with backoff (retry-policy.ts).
     retries: 2,
-    retryDelay: 250
+    retryDelay
   }
   const sasl = saslOptions(config)
   if (sasl) options.sasl = sasl

@@ -1,0 +1,108 @@
+/**
+ * Retries as Java's clients do: an error Kafka marks retriable (a leader election, a group or
+ * transaction coordinator still loading or moved) is retried with backoff until a deadline,
+ * not given up after @platformatic/kafka's fixed few attempts, which end in ~0.5 s - too soon
+ * for a coordinator that loads for seconds after a cluster starts (seen: `lagscale produce`
+ * failing with COORDINATOR_LOAD_IN_PROGRESS on a new 3-broker cluster), or for a partition
+ * whose leader just died (the cluster lists the dead broker as its leader until the broker's
+ * session expires, 9 s by default: requests to it are refused meanwhile). So network errors
+ * are retried until the deadline too once the client has reached the cluster, with fresh
+ * metadata each time; a cluster never reached keeps the few quick retries, so a wrong address
+ * still fails in about a second.
+ *
+ * Built on the client's exported `kPerformWithRetry` step (every request of Admin, Producer
+ * and the consumer's fetch/listOffsets goes through it); upstream this would be a client
+ * option (a retry deadline next to `retries`).
+ */
+import { type Base, kOptions, kPerformWithRetry } from '@platformatic/kafka'
+
+/** Retriable in Kafka's sense, but waiting would only delay "the topic does not exist". */
+const NOT_WORTH_WAITING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID'])
+
+const BACKOFF_FIRST_MS = 100
+const BACKOFF_MAX_MS = 1000
+
+interface ErrorLike {
+  apiId?: unknown
+  canRetry?: unknown
+  errors?: unknown
+  cause?: unknown
+}
+
+function collect(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[] {
+  if (!err || typeof err !== 'object' || depth > 8) return out
+  const e = err as ErrorLike
+  out.push(e)
+  if (Array.isArray(e.errors)) for (const child of e.errors) collect(child, out, depth + 1)
+  if (e.cause) collect(e.cause, out, depth + 1)
+  return out
+}
+
+/**
+ * The broker's retriable error code (e.g. NOT_LEADER_OR_FOLLOWER) when every Kafka protocol
+ * error in `err` is one that is worth waiting for; undefined otherwise (no protocol error, or
+ * one that retrying cannot fix).
+ */
+export function retriableProtocolError(err: unknown): string | undefined {
+  const protocol = collect(err).filter((e) => typeof e.apiId === 'string')
+  if (protocol.length === 0) return undefined
+  const ok = protocol.every((e) => e.canRetry === true && !NOT_WORTH_WAITING.has(e.apiId as string))
+  return ok ? (protocol[0]!.apiId as string) : undefined
+}
+
+/** True for a connection that failed, closed or timed out (the client's NetworkError family). */
+export function isNetworkError(err: unknown): boolean {
+  return collect(err).some((e) => (e as { code?: unknown }).code === 'PLT_KFK_NETWORK')
+}
+
+/** The delay before retry number `attempt` (1-based) of a failed request: 100, 200, 400, 800, then 1000 ms. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(BACKOFF_FIRST_MS * 2 ** Math.max(0, attempt - 1), BACKOFF_MAX_MS)
+}
+
+/** For @platformatic/kafka's `retryDelay` option. */
+export const retryDelay = (_client: unknown, _operationId: string, attempt: number) => retryDelayMs(attempt)
+
+type PerformWithRetry = Base[typeof kPerformWithRetry]
+
+/**
+ * Makes `client` retry retriable protocol errors until `deadlineMs` after the request began,
+ * and everything else the client's own `retries` times, as before.
+ */
+export function retryRetriableErrors<C extends Base>(client: C, deadlineMs: number): C {
+  const original = client[kPerformWithRetry].bind(client) as PerformWithRetry
+  /** Whether this client has ever had the cluster's metadata (it reached the cluster). */
+  let reached = false
+  const patched = ((
+    operationId: string,
+    operation: Parameters<PerformWithRetry>[1],
+    callback: Parameters<PerformWithRetry>[2],
+    attempt = 0,
+    errors: Error[] = [],
+    shouldSkipRetry?: (e: Error) => boolean,
+    retryLimit?: number
+  ) => {
+    // Later attempts come back through here with the policy already in place.
+    if (attempt > 0) return original(operationId, operation, callback, attempt, errors, shouldSkipRetry, retryLimit)
+    const startedAt = Date.now()
+    if (client.currentMetadata !== undefined) reached = true
+    const ordinary = retryLimit ?? (client[kOptions] as { retries: number }).retries
+    let failures = 0
+    const skip = (e: Error): boolean => {
+      failures++
+      if (shouldSkipRetry?.(e)) return true
+      const withinDeadline = Date.now() - startedAt < deadlineMs
+      if (retriableProtocolError(e)) return !withinDeadline
+      if (client.currentMetadata !== undefined) reached = true
+      if (isNetworkError(e) && reached && withinDeadline) {
+        // A broker we knew went away: ask the cluster again who leads what.
+        client.clearMetadata()
+        return false
+      }
+      return failures > ordinary
+    }
+    return original(operationId, operation, callback, 0, errors, skip, Number.MAX_SAFE_INTEGER)
+  }) as PerformWithRetry
+  Object.defineProperty(client, kPerformWithRetry, { value: patched, configurable: true, writable: true })
+  return client
+}
