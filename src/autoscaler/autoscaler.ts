@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../log.ts'
+import { assessHealth, HEALTH_DEFAULTS, type HealthOptions, healthKey } from './health.ts'
 import { AutoscalerMetrics } from './metrics.ts'
 import { parallelismPerPartition, type WorkerParallelism } from './parallelism.ts'
 import type {
   AutoscalerSnapshot,
   BackendStatus,
+  ConsumerHealth,
   DecisionLogEntry,
   Observation,
   Policy,
+  ReplacementReport,
   ScalerState,
   ScalingBackend,
   ScalingLimits
@@ -35,6 +38,10 @@ export interface AutoscalerLoopOptions {
   decisionLogLimit?: number
   /** Called with every fresh observation (e.g. CloudWatch PutMetricData); failures are logged, not fatal. */
   publish?: (observation: Observation) => Promise<void>
+  /** When consumers count as missing from the group, and partitions as stalled (default HEALTH_DEFAULTS). */
+  health?: HealthOptions
+  /** Ask the backend to replace unhealthy consumers, when it can (default true). */
+  replaceUnhealthy?: boolean
 }
 
 export interface AutoscalerEvents {
@@ -54,6 +61,10 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
   readonly #decisions: DecisionLogEntry[] = []
   #state: ScalerState = { current: 0 }
   #status: BackendStatus = { desired: 0, running: 0 }
+  /** Epoch ms (observation time) of the last scale or replacement: the health clocks restart there. */
+  #lastChangeAt: number | undefined
+  /** What the last logged decision line said, without growing durations (holds are logged on change). */
+  #lastLogKey = ''
   #snapshot: AutoscalerSnapshot | undefined
   #timer: NodeJS.Timeout | undefined
   #running = false
@@ -104,6 +115,13 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       o.logger.warn({ event: 'backend-status-failed', err: (err as Error).message }, 'cannot read the backend status')
     }
     this.#state = { ...this.#state, current: this.#status.desired }
+    const health = assessHealth({
+      history: this.#history,
+      running: this.#status.running,
+      ...(this.#status.expectedMembers ? { expectedMembers: this.#status.expectedMembers } : {}),
+      ...(this.#lastChangeAt !== undefined ? { lastChangeAt: this.#lastChangeAt } : {}),
+      options: o.health ?? HEALTH_DEFAULTS
+    })
     const limits: ScalingLimits = o.worker
       ? {
           ...o.limits,
@@ -117,6 +135,7 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       try {
         await o.backend.scaleTo(decision.desired, decision)
         applied = true
+        this.#lastChangeAt = decision.at
         // Bringing the pool up to its first count at start is no scale-out to cool down from:
         // a backlog waiting at start must not wait out a cooldown too.
         const first = this.#state.lastDecision === undefined
@@ -128,10 +147,15 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
         o.logger.error({ event: 'scale-failed', err: (err as Error).message }, 'the backend refused to scale')
       }
     }
+    // A scale this tick changes the group anyway: its rebalance may be what the consumers needed.
+    const replacement = applied ? undefined : await this.#replace(health)
     this.#state.lastDecision = decision
     this.metrics.decided(decision)
     this.metrics.status(this.#status)
-    this.#log({ ...decision, applied })
+    this.metrics.health(health, replacement)
+    // Holds are logged when they say something new: another reason, other consumers flagged, not a longer "for ... s".
+    const key = JSON.stringify([decision.action, decision.reason, healthKey(health), replacement?.note])
+    this.#log(withHealth({ ...decision, applied }, health, replacement), key)
     this.#snapshot = {
       at: observation.at,
       group: o.monitor.options.group,
@@ -142,9 +166,29 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       intervalMs: o.intervalMs,
       observation,
       status: this.#status,
+      health,
       decisions: [...this.#decisions]
     }
     this.emit('snapshot', this.#snapshot)
+  }
+
+  async #replace(health: ConsumerHealth): Promise<ReplacementReport | undefined> {
+    const o = this.#o
+    if (health.problems.length === 0 || o.replaceUnhealthy === false || !o.backend.replaceUnhealthy) return undefined
+    try {
+      const report = await o.backend.replaceUnhealthy(health)
+      if (report && report.replaced.length > 0) {
+        this.#lastChangeAt = health.at
+        this.#status = await o.backend.status()
+      }
+      return report
+    } catch (err) {
+      o.logger.error(
+        { event: 'replace-failed', err: (err as Error).message },
+        'the backend could not replace consumers'
+      )
+      return undefined
+    }
   }
 
   #remember(observation: Observation): void {
@@ -153,9 +197,10 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
     while (this.#history.length > 1 && this.#history[0]!.at < horizon) this.#history.shift()
   }
 
-  /** Changes are always logged; a hold only when its reason differs from the last line's. */
-  #log(entry: DecisionLogEntry): void {
-    const last = this.#decisions.at(-1)
+  /** Changes are always logged; a hold only when its key differs from the last line's. */
+  #log(entry: DecisionLogEntry, key: string): void {
+    const repeated = key === this.#lastLogKey
+    this.#lastLogKey = key
     const log = this.#o.logger
     const fields = {
       event: 'decision',
@@ -166,8 +211,11 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
       applied: entry.applied
     }
     if (entry.action !== 'hold') log.info(fields, `${entry.action} ${entry.from} -> ${entry.desired}: ${entry.reason}`)
-    if (entry.action === 'hold' && last?.action === 'hold' && last.reason === entry.reason) return
-    if (entry.action === 'hold') log.info(fields, `hold at ${entry.desired}: ${entry.reason}`)
+    if (entry.action === 'hold' && repeated) return
+    if (entry.action === 'hold') {
+      if (entry.health) log.warn(fields, `hold at ${entry.desired}: ${entry.reason}`)
+      else log.info(fields, `hold at ${entry.desired}: ${entry.reason}`)
+    }
     this.#decisions.push(entry)
     const limit = this.#o.decisionLogLimit ?? 200
     if (this.#decisions.length > limit) this.#decisions.splice(0, this.#decisions.length - limit)
@@ -195,5 +243,25 @@ export class Autoscaler extends EventEmitter<AutoscalerEvents> {
     this.#running = false
     clearTimeout(this.#timer)
     await this.#tick
+  }
+}
+
+/** The decision with the consumers' health problems (and what the backend did) added to its reason. */
+function withHealth(
+  entry: DecisionLogEntry,
+  health: ConsumerHealth,
+  replacement: ReplacementReport | undefined
+): DecisionLogEntry {
+  if (health.problems.length === 0) return entry
+  const notes = [...health.problems, ...(replacement ? [replacement.note] : [])]
+  return {
+    ...entry,
+    reason: `${entry.reason}; but ${notes.join('; ')}`,
+    health: {
+      problems: health.problems,
+      ...(health.missing ? { missing: health.missing.count } : {}),
+      ...(health.stalled.length > 0 ? { stalled: health.stalled.length } : {}),
+      ...(replacement && replacement.replaced.length > 0 ? { replaced: replacement.replaced } : {})
+    }
   }
 }

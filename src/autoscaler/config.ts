@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { givenValue, int, topicName } from '../config-schema.ts'
 import { ORDERINGS } from '../consumer/scheduler.ts'
 import { usageError } from '../errors.ts'
+import { HEALTH_DEFAULTS } from './health.ts'
 import { drainOptionsSchema, kedaOptionsSchema, POLICY_NAMES, seedOptionsSchema } from './policy/index.ts'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -65,6 +66,17 @@ export const autoscalerConfigSchema = z
     seed: withDurations(seedOptionsSchema).prefault({}),
     keda: withDurations(kedaOptionsSchema).prefault({}),
     drain: withDurations(drainOptionsSchema).prefault({}),
+    /** Consumers missing from the group or stalled partitions (health.ts): when they count, and whether to replace. */
+    health: z
+      .strictObject({
+        /** A consumer the backend runs may be out of the group this long (start-up, join, rebalance). */
+        memberGrace: duration(0).default(HEALTH_DEFAULTS.memberGraceMs),
+        /** A partition with lag whose committed offset stands still this long is stalled. */
+        stallWindow: duration(1000).default(HEALTH_DEFAULTS.stallWindowMs),
+        /** Let the backend replace such consumers (the local pool does; a dry run only reports). */
+        replace: z.boolean().default(true)
+      })
+      .prefault({}),
     backend: z.enum(['local', 'ecs', 'dry-run']).default('dry-run'),
     local: z
       .strictObject({

@@ -86,6 +86,8 @@ export async function createAutoscaler(options: CreateAutoscalerOptions): Promis
     worker: { concurrency: config.concurrency, ordering: config.ordering },
     intervalMs: config.interval,
     logger: log,
+    health: { memberGraceMs: config.health.memberGrace, stallWindowMs: config.health.stallWindow },
+    replaceUnhealthy: config.health.replace,
     ...(publisher ? { publish: async (o: Observation) => void (await publisher.publish(o)) } : {})
   })
 
@@ -196,6 +198,7 @@ export { createEcsBackend } from './backends/ecs.ts'
 export { createLocalPool, LocalPoolBackend, type PoolWorkerInfo } from './backends/local.ts'
 export { createCloudWatchPublisher } from './cloudwatch.ts'
 export { type AutoscalerConfig, type AutoscalerConfigInput, parseAutoscalerConfig } from './config.ts'
+export { assessHealth, HEALTH_DEFAULTS, type HealthOptions } from './health.ts'
 export { createLagMonitor, LagMonitor } from './monitor.ts'
 export { createPolicy } from './policy/index.ts'
 export type * from './types.ts'

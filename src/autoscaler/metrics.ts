@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import type { BackendStatus, Decision, Observation } from './types.ts'
+import type { BackendStatus, ConsumerHealth, Decision, Observation, ReplacementReport } from './types.ts'
 
 /** The autoscaler's numbers for Prometheus: the same ones the dashboard shows. */
 export class AutoscalerMetrics {
@@ -14,6 +14,9 @@ export class AutoscalerMetrics {
   readonly #members: Gauge
   readonly #stale: Gauge
   readonly #decisions: Counter<'action'>
+  readonly #missing: Gauge
+  readonly #stalled: Gauge
+  readonly #replaced: Counter
   #labelled = new Set<string>()
 
   constructor(labels: { group: string }) {
@@ -45,6 +48,21 @@ export class AutoscalerMetrics {
     this.#stale = new Gauge({
       name: 'lagscale_observation_stale',
       help: '1 while Kafka cannot be read (decisions hold)',
+      registers
+    })
+    this.#missing = new Gauge({
+      name: 'lagscale_consumers_missing',
+      help: 'Consumers the backend runs that have been out of the group for longer than the grace',
+      registers
+    })
+    this.#stalled = new Gauge({
+      name: 'lagscale_stalled_partitions',
+      help: 'Partitions with lag whose committed offset has not moved for the stall window',
+      registers
+    })
+    this.#replaced = new Counter({
+      name: 'lagscale_consumer_replacements_total',
+      help: 'Consumers the backend stopped and started anew because they were missing from the group or stalled',
       registers
     })
     this.#decisions = new Counter({
@@ -82,6 +100,14 @@ export class AutoscalerMetrics {
   status(s: BackendStatus): void {
     this.#desired.set(s.desired)
     this.#running.set(s.running)
+  }
+
+  /** No verdict (stale data, a rebalance under way) keeps the last values, as the lag gauges do on stale data. */
+  health(h: ConsumerHealth, replacement: ReplacementReport | undefined): void {
+    if (replacement) this.#replaced.inc(replacement.replaced.length)
+    if (h.pending !== undefined) return
+    this.#missing.set(h.missing?.count ?? 0)
+    this.#stalled.set(h.stalled.length)
   }
 
   decided(d: Decision): void {

@@ -133,14 +133,71 @@ export interface PolicyInput {
 /** A scaling policy: pure, deterministic, no I/O. */
 export type Policy = (input: PolicyInput) => Decision
 
+/** A consumer the backend runs and expects in the group, known by its Kafka client id. */
+export interface ExpectedMember {
+  clientId: string
+  /** Epoch ms since when it should be in the group (spawned, or promoted from standby). */
+  since: number
+}
+
 /** What a backend reports about the consumers it runs. */
 export interface BackendStatus {
   /** What it was last asked for. */
   desired: number
   /** What actually runs (processes alive, ECS runningCount). */
   running: number
+  /**
+   * The running consumers by client id, when the backend knows them (the local pool): the health
+   * check then names the ones missing from the group instead of only counting them.
+   */
+  expectedMembers?: ExpectedMember[]
   /** Extra, backend-specific, shown on the dashboard (e.g. pids, ECS deployment state). */
   detail?: Record<string, unknown>
+}
+
+/** Consumers the backend runs that have been out of the group for longer than the grace. */
+export interface MissingConsumers {
+  count: number
+  /** Consumers the backend runs. */
+  running: number
+  /** Their client ids, when the backend knows them. */
+  clientIds?: string[]
+  /** How long all of them have been out of the group, at least. */
+  forMs: number
+}
+
+/** A partition with lag whose committed offset has not moved for a whole window (Burrow's stall rule). */
+export interface StalledPartition {
+  topic: string
+  partition: number
+  /** The offset that does not move; undefined when the group never committed on the partition. */
+  committedOffset?: number
+  /** How long it has not moved (lag > 0 all along), at least the stall window. */
+  forMs: number
+  /** Lag when the offset was first seen there, and now. */
+  lagBefore: number
+  lag: number
+  /** The member (client id) that held the partition all that time, if one did. */
+  owner?: string
+}
+
+/** Whether the consumers the backend runs are in the group and consuming. Pure verdict of health.ts. */
+export interface ConsumerHealth {
+  at: number
+  /** Why no verdict is possible now (stale lag data, a rebalance under way); nothing is flagged then. */
+  pending?: string
+  missing?: MissingConsumers
+  stalled: StalledPartition[]
+  /** One sentence per problem, in the user's words; empty when there is none. */
+  problems: string[]
+}
+
+/** What a backend did about unhealthy consumers. */
+export interface ReplacementReport {
+  /** The consumers stopped and started anew (client ids); empty when none was (backoff, dry run). */
+  replaced: string[]
+  /** For the decision log: what was done, or why not. */
+  note: string
 }
 
 /** Where consumers run: a local process pool, an ECS service, or nowhere (dry run). */
@@ -149,6 +206,13 @@ export interface ScalingBackend {
   status(): Promise<BackendStatus>
   /** Asks for `desired` consumers; resolves once the request is accepted (not necessarily running). */
   scaleTo(desired: number, decision: Decision): Promise<void>
+  /**
+   * Optional: replace consumers the health check found out of the group or owning stalled
+   * partitions. Called with each verdict that has problems; the backend picks what it can act
+   * on and paces itself (a backoff), so this never becomes a restart storm. Backends without
+   * it (ECS: the container health check restarts tasks) only report.
+   */
+  replaceUnhealthy?(health: ConsumerHealth): Promise<ReplacementReport | undefined>
   close(): Promise<void>
 }
 
@@ -156,6 +220,8 @@ export interface ScalingBackend {
 export interface DecisionLogEntry extends Decision {
   /** Whether the backend was asked to change (false for holds and dry runs). */
   applied: boolean
+  /** The consumers' health problems at that moment (their sentences are in the reason too). */
+  health?: { problems: string[]; missing?: number; stalled?: number; replaced?: string[] }
 }
 
 /** Everything the dashboard shows, at one moment. JSON-safe. */
@@ -169,6 +235,8 @@ export interface AutoscalerSnapshot {
   intervalMs: number
   observation?: Observation
   status: BackendStatus
+  /** The consumers' health verdict for this observation. */
+  health?: ConsumerHealth
   /** Newest last, bounded. */
   decisions: DecisionLogEntry[]
 }

@@ -49,7 +49,7 @@ type Query = Record<string, string | string[] | undefined>
 
 /**
  * The autoscaler's live dashboard on `app`: the page at `/`, its files under `/assets/`, the
- * snapshot as JSON (`/api/snapshot`, `/api/history`), a Server-Sent Events stream of new
+ * snapshot as JSON (`/api/snapshot`, `/api/history`, the consumers' health at `/api/health`), a Server-Sent Events stream of new
  * snapshots (`/api/events`) and, given a registry, `/metrics`. Every URL in the page is
  * relative, so the dashboard also works registered under a prefix (with a trailing slash).
  */
@@ -106,6 +106,20 @@ export function registerDashboard<Logger extends FastifyBaseLogger, Provider ext
         .send({ message: 'No snapshot yet: the autoscaler has not finished its first observation.' })
     }
     return reply.type(JSON_TYPE).send(toJson(snapshot))
+  })
+
+  // The consumers' health alone, for a probe or a script: what the page's health card shows.
+  app.get('/api/health', (_request, reply) => {
+    const snapshot = source.snapshot()
+    reply.header('cache-control', 'no-store')
+    if (snapshot?.health === undefined) {
+      return reply
+        .code(503)
+        .type(JSON_TYPE)
+        .send({ message: 'No health verdict yet: the autoscaler has not finished its first observation.' })
+    }
+    const { health, status } = snapshot
+    return reply.type(JSON_TYPE).send({ ...health, running: status.running, desired: status.desired })
   })
 
   app.get<{ Querystring: Query }>('/api/history', (request, reply) => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.ts'
-import type { BackendStatus, Decision, ScalingBackend } from '../types.ts'
+import type { BackendStatus, ConsumerHealth, Decision, ReplacementReport, ScalingBackend } from '../types.ts'
 
 /**
  * The `dry-run` backend: logs each change a policy asks for and changes nothing. The
@@ -28,6 +28,18 @@ export class DryRunBackend implements ScalingBackend {
       { event: 'dry-run', from: decision.from, desired },
       `dry run: would scale ${decision.from} -> ${desired}`
     )
+  }
+
+  /** Says which consumers a replacing backend would stop and start anew; touches none. */
+  async replaceUnhealthy(health: ConsumerHealth): Promise<ReplacementReport> {
+    const owners = [...new Set(health.stalled.flatMap((s) => s.owner ?? []))]
+    const who = [
+      ...(health.missing?.clientIds ?? (health.missing ? [`${health.missing.count} missing`] : [])),
+      ...owners
+    ]
+    const note = `dry run: would replace ${who.length > 0 ? who.join(', ') : 'nothing it can name'}`
+    this.#logger.info({ event: 'dry-run-replace', consumers: who }, note)
+    return { replaced: [], note }
   }
 
   async close(): Promise<void> {}

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '../../log.ts'
-import type { BackendStatus, Decision, ScalingBackend } from '../types.ts'
+import { formatDuration, formatTime } from '../policy/format.ts'
+import type { BackendStatus, ConsumerHealth, Decision, ReplacementReport, ScalingBackend } from '../types.ts'
 
 /** standby: loaded and ready, not in the group (not counted as running) until promoted. */
 export type PoolWorkerState = 'standby' | 'starting' | 'running' | 'stopping'
@@ -10,6 +11,8 @@ export type PoolWorkerState = 'standby' | 'starting' | 'running' | 'stopping'
 export interface PoolWorkerInfo {
   /** worker-1, worker-2, ... never reused within a pool. */
   id: string
+  /** Its Kafka client id (`lagscale-worker-1`): how the group's members show it. */
+  clientId: string
   pid: number | undefined
   state: PoolWorkerState
   /** HTTP port for health/metrics, once the worker said it started. */
@@ -40,6 +43,8 @@ export interface LocalPoolOptions {
 
 interface PoolWorker extends PoolWorkerInfo {
   child: ChildProcess
+  /** When it was told to join the group: spawned as an active worker, or promoted from standby. */
+  joinAt: number
   /** A standby that said it is ready (loaded, HTTP up). */
   ready: boolean
   exited: Promise<number | null>
@@ -51,12 +56,23 @@ const LAGSCALE_BIN = fileURLToPath(new URL('../../../bin/lagscale.js', import.me
 /** A worker that dies sooner than this after starting counts toward the crash-loop backoff. */
 const EARLY_DEATH_MS = 10_000
 const RESPAWN_BACKOFF_MAX_MS = 30_000
+/**
+ * Replacing unhealthy workers: the first replacement goes at once, each one within
+ * REPLACE_RESET_MS of the previous waits twice as long as the one before (30 s, 1 min, 2 min...
+ * up to 10 min), so a cause no new process fixes never becomes a restart storm.
+ */
+const REPLACE_BACKOFF_MIN_MS = 30_000
+const REPLACE_BACKOFF_MAX_MS = 10 * 60_000
+const REPLACE_RESET_MS = 15 * 60_000
 
 /**
  * The `local` backend: `lagscale consumer` processes on this machine. Scale-out spawns,
  * scale-in sends SIGTERM to the newest (which finish their record, commit, leave the
  * group) and a worker that dies on its own is replaced, with a growing delay if it keeps
- * dying right after start, so a broken setup never becomes a tight crash loop.
+ * dying right after start, so a broken setup never becomes a tight crash loop. A worker
+ * that lives but is out of the group, or owns a stalled partition, is replaced on the
+ * health check's word (replaceUnhealthy). Every worker stops when this process dies: it
+ * holds the other end of the worker's stdin (`--exit-with-parent`).
  */
 export class LocalPoolBackend implements ScalingBackend {
   readonly name = 'local'
@@ -67,14 +83,17 @@ export class LocalPoolBackend implements ScalingBackend {
   #respawnDelayMs = 1000
   #respawnTimer: NodeJS.Timeout | undefined
   #closed = false
+  #replaceDelayMs = REPLACE_BACKOFF_MIN_MS
+  #lastReplaceAt: number | undefined
 
   constructor(options: LocalPoolOptions) {
     this.#options = options
   }
 
   get workers(): PoolWorkerInfo[] {
-    return this.#workers.map(({ id, pid, state, port, startedAt }) => ({
+    return this.#workers.map(({ id, clientId, pid, state, port, startedAt }) => ({
       id,
+      clientId,
       pid,
       state,
       startedAt,
@@ -88,6 +107,7 @@ export class LocalPoolBackend implements ScalingBackend {
     return {
       desired: this.#desired,
       running: live.length,
+      expectedMembers: live.map((w) => ({ clientId: w.clientId, since: w.joinAt })),
       detail: {
         workers: this.workers.filter((w) => w.state !== 'standby'),
         stopping: this.#workers.filter((w) => w.state === 'stopping').length,
@@ -130,8 +150,50 @@ export class LocalPoolBackend implements ScalingBackend {
     for (let i = standby; i < (this.#options.standby ?? 0); i++) this.#spawn(true)
   }
 
+  /**
+   * Stops (SIGTERM, SIGKILL after killAfterMs) the workers the health check names - out of the
+   * group beyond the grace, or owning a stalled partition - and starts new ones in their place
+   * (a ready standby first). Paced by a backoff; returns what it did for the decision log.
+   */
+  async replaceUnhealthy(health: ConsumerHealth): Promise<ReplacementReport | undefined> {
+    if (this.#closed) return undefined
+    const named = new Set([...(health.missing?.clientIds ?? []), ...health.stalled.flatMap((s) => s.owner ?? [])])
+    const targets = this.#live().filter((w) => named.has(w.clientId))
+    if (targets.length === 0) return undefined
+    const names = targets.map((w) => w.clientId).join(', ')
+    const now = Date.now()
+    const last = this.#lastReplaceAt
+    if (last !== undefined && now < last + this.#replaceDelayMs) {
+      return {
+        replaced: [],
+        note: `not replacing ${names} before ${formatTime(last + this.#replaceDelayMs)} (${formatDuration(this.#replaceDelayMs)} after the last replacement)`
+      }
+    }
+    this.#replaceDelayMs =
+      last !== undefined && now - last < REPLACE_RESET_MS
+        ? Math.min(this.#replaceDelayMs * 2, REPLACE_BACKOFF_MAX_MS)
+        : REPLACE_BACKOFF_MIN_MS
+    this.#lastReplaceAt = now
+    for (const w of targets) {
+      const why = health.missing?.clientIds?.includes(w.clientId)
+        ? 'not in the group'
+        : `owns stalled partition ${health.stalled
+            .filter((s) => s.owner === w.clientId)
+            .map((s) => s.partition)
+            .join(', ')}`
+      this.#options.logger.warn(
+        { event: 'worker-replaced', worker: w.id, pid: w.pid, clientId: w.clientId, why },
+        `replacing ${w.id} (${why})`
+      )
+      void this.#stopWorker(w)
+    }
+    this.#reconcile()
+    return { replaced: targets.map((w) => w.clientId), note: `replacing ${names}: stopped, new workers started` }
+  }
+
   #promote(worker: PoolWorker): void {
     worker.state = 'starting'
+    worker.joinAt = Date.now()
     worker.child.stdin?.write('start\n')
     this.#options.logger.info(
       { event: 'worker-promoted', worker: worker.id, pid: worker.pid, ready: worker.ready },
@@ -142,26 +204,32 @@ export class LocalPoolBackend implements ScalingBackend {
   #spawn(standby: boolean): PoolWorker {
     const id = `worker-${++this.#seq}`
     const command = this.#options.command ?? { file: process.execPath, args: [LAGSCALE_BIN] }
+    const clientId = `lagscale-${id}`
     const args = [
       ...command.args,
       'consumer',
       '--client-id',
-      `lagscale-${id}`,
+      clientId,
+      // Our end of its stdin closes when this process dies, however it dies: the worker stops then.
+      '--exit-with-parent',
       ...(standby ? ['--standby'] : []),
       ...this.#options.consumerArgs
     ]
     const child = spawn(command.file, args, {
       env: this.#options.env ?? process.env,
-      stdio: [standby ? 'pipe' : 'ignore', 'pipe', 'pipe']
+      stdio: ['pipe', 'pipe', 'pipe']
     })
-    // A standby that died leaves a closed pipe: its exit is handled below, not as an error here.
+    // A worker that died leaves a closed pipe: its exit is handled below, not as an error here.
     child.stdin?.on('error', () => {})
+    const now = Date.now()
     const worker: PoolWorker = {
       id,
+      clientId,
       pid: child.pid,
       state: standby ? 'standby' : 'starting',
       ready: false,
-      startedAt: Date.now(),
+      startedAt: now,
+      joinAt: now,
       child,
       stopRequested: false,
       exited: new Promise((resolve) => child.once('exit', (code) => resolve(code)))

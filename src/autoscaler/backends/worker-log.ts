@@ -29,7 +29,7 @@ export interface WorkerLogLine {
 
 /** The line's fields, or undefined when it is not a JSON object (a stack trace, say). */
 export function parseWorkerLogLine(
-  worker: PoolWorkerInfo,
+  worker: Pick<PoolWorkerInfo, 'id' | 'pid' | 'startedAt'>,
   line: string,
   arrived = Date.now()
 ): WorkerLogLine | undefined {

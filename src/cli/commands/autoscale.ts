@@ -30,6 +30,16 @@ const VALUE_FLAGS: [flag: string, key: string, help: string][] = [
   ['--seed-datapoint <duration>', 'seed.datapointMs', 'seed policy: CloudWatch period (default 60s)'],
   ['--seed-scale-out-to <n>', 'seed.scaleOutTo', 'seed policy: capacity the out alarm sets (default 8)'],
   ['--seed-scale-in-datapoints <n>', 'seed.scaleInDatapoints', 'seed policy: periods at 0 before scale-in (5)'],
+  [
+    '--member-grace <duration>',
+    'health.memberGrace',
+    'a consumer may be out of the group this long (start, join, rebalance) before it counts as missing (45s)'
+  ],
+  [
+    '--stall-window <duration>',
+    'health.stallWindow',
+    'a partition with lag whose committed offset stands still this long is stalled (60s; > longest record)'
+  ],
   ['--kill-after <duration>', 'local.killAfter', 'local backend: SIGKILL a worker this long after SIGTERM'],
   ['--standby <n>', 'local.standby', 'local backend: warm workers kept ready for scale-out (default 1)'],
   ['--ecs-cluster <name>', 'ecs.cluster', 'ecs backend: cluster name or ARN'],
@@ -61,6 +71,8 @@ export interface AutoscaleFlags extends ConnectionFlags {
   awsEndpoint?: string
   publishCloudwatch?: boolean
   dashboard?: boolean
+  /** false with --no-replace. */
+  replace?: boolean
   once?: boolean
   [key: string]: unknown
 }
@@ -90,6 +102,7 @@ export function resolveAutoscalerConfig(flags: AutoscaleFlags, env: NodeJS.Proce
   }
   if (flags.publishCloudwatch && !input['cloudwatch']) setPath(input, 'cloudwatch', {})
   if (flags.dashboard === false) setPath(input, 'dashboard.enabled', false)
+  if (flags.replace === false) setPath(input, 'health.replace', false)
   const extra: string[] = []
   if (flags.workUnitMs !== undefined) extra.push('--work-unit-ms', flags.workUnitMs)
   if (flags.handler !== undefined) extra.push('--handler', flags.handler)
@@ -129,6 +142,7 @@ export function withAutoscalerOptions(command: Command, options: { backendFlags:
     .option('--work-unit-ms <ms>', 'each `lagscale consumer` sleeps value x this per record (default 1000, the seed)')
     .option('--handler <module>', 'each `lagscale consumer` runs this handler module instead of the seed sleep')
     .option('--no-dashboard', 'no dashboard or /metrics server')
+    .option('--no-replace', 'report consumers missing from the group or stalled, but do not replace them')
   if (options.backendFlags) {
     command
       .option('--aws-region <region>', 'ecs backend / CloudWatch: AWS region (default: the SDK chain)')

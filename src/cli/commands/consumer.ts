@@ -50,6 +50,11 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     'warm standby: load, check the topic, start HTTP, then join the group only when a line "start" arrives on stdin ' +
       '(exits 0 if stdin closes first); the local pool keeps these for fast scale-out'
   )
+  command.option(
+    '--exit-with-parent',
+    'stop as on SIGTERM when stdin closes or the parent process is gone (the local pool sets this, so no worker ' +
+      'outlives the autoscaler that started it); stdin must be a pipe from the parent'
+  )
   command.action(async (opts: ConnectionFlags & Record<string, string | undefined>) => {
     const flags: Partial<Record<SettingKey, string>> = {}
     for (const [flag, , key] of SETTING_SOURCES) {
@@ -62,20 +67,30 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     const log = createLogger({ name: 'lagscale-consumer', level: settings.logLevel })
     const worker = createWorker({ ...settings, connection, logger: log, ...(handle ? { handle } : {}) })
     let signalAt: number | undefined
-    const onSignal = (signal: NodeJS.Signals): void => {
+    const stopFor = (reason: string, fields: Record<string, unknown>, message: string): void => {
       if (signalAt !== undefined) return
       signalAt = performance.now()
-      log.info({ event: 'signal', signal }, `${signal} received`)
-      void worker.stop(signal)
+      log.info(fields, message)
+      void worker.stop(reason)
     }
+    const onSignal = (signal: NodeJS.Signals): void =>
+      stopFor(signal, { event: 'signal', signal }, `${signal} received`)
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    const standby = opts['standby'] !== undefined
+    const control = standby || opts['exitWithParent'] ? readControl(io.stdin) : undefined
+    // A stop before "start" releases a standby too (the race below sees the worker done).
+    const parent = opts['exitWithParent']
+      ? watchParent(control!.ended, (why) =>
+          stopFor('parent exited', { event: 'parent-exited', why }, `stopping: ${why}`)
+        )
+      : undefined
     try {
       try {
-        if (opts['standby']) {
+        if (standby) {
           await worker.prepare()
           log.info({ event: 'standby', port: worker.port }, 'standing by: joining the group on "start"')
-          if (!(await startRequested(io.stdin, worker.done))) {
+          if (!(await Promise.race([control!.start, worker.done.then(() => false)]))) {
             if (signalAt === undefined) await worker.stop('standby released')
             await worker.done
             return
@@ -94,6 +109,8 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
         log.info({ event: 'exit', shutdownMs }, `exiting ${shutdownMs} ms after the signal`)
       }
     } finally {
+      parent?.stop()
+      control?.close()
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)
     }
@@ -101,23 +118,65 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
 }
 
 /**
- * Resolves true on a line "start" from the pool; false when the input ends first (the pool
- * is gone or closing) or the worker stopped (a signal).
+ * The pool's end of the worker's stdin, read for the worker's whole life: `start` resolves
+ * true on a line "start" (a standby's cue), false when the input ends first; `ended` resolves
+ * when the input ends (the pool closed it, or died and the kernel closed it).
  */
-function startRequested(input: NodeJS.ReadableStream, stopped: Promise<unknown>): Promise<boolean> {
-  return new Promise((resolve) => {
-    const lines = createInterface({ input })
-    let decided = false
-    const decide = (start: boolean): void => {
-      if (decided) return
-      decided = true
-      lines.close()
-      resolve(start)
-    }
-    lines.on('line', (line) => {
-      if (line.trim() === 'start') decide(true)
-    })
-    lines.on('close', () => decide(false))
-    void stopped.then(() => decide(false))
+function readControl(input: NodeJS.ReadableStream): {
+  start: Promise<boolean>
+  ended: Promise<void>
+  close(): void
+} {
+  const lines = createInterface({ input })
+  let startNow!: (start: boolean) => void
+  const start = new Promise<boolean>((resolve) => {
+    startNow = resolve
   })
+  const ended = new Promise<void>((resolve) => {
+    lines.on('close', () => {
+      startNow(false)
+      resolve()
+    })
+  })
+  lines.on('line', (line) => {
+    if (line.trim() === 'start') startNow(true)
+  })
+  return {
+    start,
+    ended,
+    close: () => {
+      lines.close()
+      // Reading stdin would keep the process alive after the worker stopped.
+      if ('destroy' in input && typeof input.destroy === 'function') input.destroy()
+    }
+  }
+}
+
+/** How often the parent's pid is checked: a parent that died is noticed within this. */
+const PARENT_CHECK_MS = 1000
+
+/**
+ * Calls `gone` once the parent is gone: stdin ended (its end of the pipe closed), or, belt and
+ * braces for a pipe someone else still holds, this process was reparented (to init or a subreaper).
+ */
+function watchParent(ended: Promise<void>, gone: (why: string) => void): { stop(): void } {
+  const ppid = process.ppid
+  let done = false
+  const fire = (why: string): void => {
+    if (done) return
+    done = true
+    clearInterval(timer)
+    gone(why)
+  }
+  const timer = setInterval(() => {
+    if (process.ppid !== ppid) fire(`the parent process ${ppid} is gone (now a child of ${process.ppid})`)
+  }, PARENT_CHECK_MS)
+  timer.unref()
+  void ended.then(() => fire('stdin closed: the process that started this worker is gone'))
+  return {
+    stop: () => {
+      done = true
+      clearInterval(timer)
+    }
+  }
 }

@@ -313,6 +313,41 @@ function renderNumbers(s) {
   )
 }
 
+function renderHealth(s) {
+  const h = s.health
+  const box = byId('stat-health')
+  const problems = h?.problems ?? []
+  let value = '–'
+  let sub = 'in the group and committing'
+  let stateName = 'unknown'
+  if (h !== undefined && problems.length > 0) {
+    const parts = []
+    if (h.missing !== undefined) parts.push(`${h.missing.count} missing`)
+    if (h.stalled.length > 0) parts.push(`${h.stalled.length} stalled`)
+    value = parts.join(' · ')
+    sub =
+      h.missing !== undefined ? 'consumers not in the group; partitions not committing' : 'partitions not committing'
+    stateName = 'bad'
+  } else if (h?.pending !== undefined) {
+    sub = `no verdict: ${h.pending}`
+  } else if (h !== undefined) {
+    value = 'OK'
+    sub = `${count(s.status.running)} running, all in the group; no stalled partition`
+    stateName = 'ok'
+  }
+  setText('health', value)
+  setText('health-sub', sub)
+  box.dataset.state = stateName
+  const banner = byId('health-banner')
+  banner.hidden = problems.length === 0
+  const list = byId('health-problems')
+  const key = problems.join('\n')
+  if (list.dataset.key !== key) {
+    list.dataset.key = key
+    list.replaceChildren(...problems.map((p) => el('li', { 'data-testid': 'health-problem' }, p)))
+  }
+}
+
 function renderPartitions(s) {
   const body = byId('partition-rows')
   const obs = s.observation
@@ -322,7 +357,9 @@ function renderPartitions(s) {
     return
   }
   const maxLag = Math.max(1, ...obs.partitions.map((p) => p.lag))
+  const stalled = new Map((s.health?.stalled ?? []).map((x) => [partitionKey(x), x]))
   const rows = obs.partitions.map((p) => {
+    const stall = stalled.get(partitionKey(p))
     const label = partitionLabel(p.topic, p.partition, s.topics)
     const fill = el('span', { class: 'fill' })
     fill.style.width = `${p.lag > 0 ? Math.max(2, (p.lag / maxLag) * 100) : 0}%`
@@ -336,6 +373,17 @@ function renderPartitions(s) {
             el('span', { class: 'from' }, `(${p.lagFrom})`)
           )
         : count(p.committedOffset)
+    const stallBadge =
+      stall &&
+      el(
+        'span',
+        {
+          class: 'badge stalled',
+          'data-testid': 'stalled',
+          title: `the committed offset has not moved for ${duration(stall.forMs)} while the lag stayed above 0`
+        },
+        `stalled ${duration(stall.forMs)}`
+      )
     const rates =
       p.produceRate === undefined && p.consumeRate === undefined
         ? '–'
@@ -346,7 +394,8 @@ function renderPartitions(s) {
         'data-testid': 'partition-row',
         'data-partition': `${p.topic}:${p.partition}`,
         'data-lag': p.lag,
-        class: p.owner === undefined ? 'unowned' : undefined
+        'data-stalled': stall ? 'true' : undefined,
+        class: [p.owner === undefined ? 'unowned' : '', stall ? 'stalled' : ''].filter(Boolean).join(' ') || undefined
       },
       el('th', { scope: 'row', title: `${p.topic} partition ${p.partition}` }, label),
       el(
@@ -354,7 +403,7 @@ function renderPartitions(s) {
         { class: 'num', 'data-testid': 'log-end', title: `log start ${count(p.logStartOffset)}` },
         count(p.logEndOffset)
       ),
-      el('td', { class: 'num', 'data-testid': 'committed' }, committed),
+      el('td', { class: 'num', 'data-testid': 'committed' }, committed, stallBadge && ' ', stallBadge),
       el(
         'td',
         {},
@@ -377,12 +426,32 @@ function renderPartitions(s) {
   setText('partition-count', `${obs.partitions.length} · ${withLag} with lag`)
 }
 
+/** The consumers the backend runs that the health check found out of the group. */
+function missingItems(s) {
+  const m = s.health?.missing
+  if (m === undefined) return []
+  if (m.clientIds === undefined) {
+    const text = `${m.count} of the ${m.running} consumers the backend runs: not in the group for ${duration(m.forMs)}`
+    return [el('li', { class: 'member missing', 'data-testid': 'member-missing' }, text)]
+  }
+  const text = `not in the group for ${duration(m.forMs)}, though the backend runs it`
+  return m.clientIds.map((id) =>
+    el(
+      'li',
+      { class: 'member missing', 'data-testid': 'member-missing' },
+      el('div', { class: 'who' }, el('strong', {}, id), el('span', { class: 'why' }, text))
+    )
+  )
+}
+
 function renderMembers(s) {
   const list = byId('members')
   const obs = s.observation
+  const missing = missingItems(s)
   if (obs === undefined || obs.members.length === 0) {
     list.replaceChildren(
-      el('li', { class: 'empty' }, obs === undefined ? 'No observation yet.' : 'No consumer in the group.')
+      el('li', { class: 'empty' }, obs === undefined ? 'No observation yet.' : 'No consumer in the group.'),
+      ...missing
     )
     setText('member-count', obs === undefined ? '' : `0 · ${obs.groupState}`)
     return
@@ -415,7 +484,8 @@ function renderMembers(s) {
               ...held.map((p) => el('li', { class: 'chip' }, partitionLabel(p.topic, p.partition, s.topics)))
             )
       )
-    })
+    }),
+    ...missing
   )
   const idle = members.filter((m) => m.partitions.length === 0).length
   setText('member-count', `${members.length}${idle > 0 ? ` · ${idle} idle` : ''} · ${obs.groupState}`)
@@ -476,6 +546,9 @@ function renderDecisions(s) {
         capped && el('span', { class: 'badge cap', 'data-testid': 'decision-capped' }, 'capped by partitions'),
         d.bound && el('span', { class: 'badge bound' }, `at ${d.bound} limit`),
         !d.applied && d.action !== 'hold' && el('span', { class: 'badge muted' }, 'not applied'),
+        d.health &&
+          el('span', { class: 'badge unhealthy', 'data-testid': 'decision-unhealthy' }, 'consumers unhealthy'),
+        d.health?.replaced && el('span', { class: 'badge replaced' }, `replaced ${d.health.replaced.length}`),
         el('span', { class: 'badge muted' }, d.policy)
       ),
       el('p', { class: 'reason', 'data-testid': 'decision-reason' }, d.reason),
@@ -515,6 +588,7 @@ function render() {
   renderHeader(s)
   renderBanner(s)
   renderNumbers(s)
+  renderHealth(s)
   renderPartitions(s)
   renderMembers(s)
   renderDecisions(s)
