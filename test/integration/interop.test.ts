@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { runCli, uniqueName } from '../support/cli.ts'
-import { freshTopic, kafkaTool, kcat } from '../support/kafka.ts'
+import { freshTopic, kafkaTool, kcat, librdkafkaPeer } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 
 /**
- * lagscale against peers no one here wrote: kcat (librdkafka) and Kafka's own Java
- * console tools and kafka-consumer-groups, all on the same real broker.
+ * lagscale against peers no one here wrote: librdkafka (kcat, or on machines without it
+ * confluent-kafka's librdkafka with kcat's command line) and Kafka's own Java console tools
+ * and kafka-consumer-groups, all on the same real broker.
  */
 const bs = (): string => testEnv().bootstrap
 
@@ -21,8 +22,9 @@ const awkwardLines: Buffer[] = [
 ]
 const joinLines = (lines: Buffer[]): Buffer => Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]))
 
-describe('interop with kcat and Kafka tools', () => {
-  test('what lagscale produces, kcat reads byte for byte', async () => {
+describe('interop with librdkafka and Kafka tools', () => {
+  test('what lagscale produces, librdkafka reads byte for byte', async (t) => {
+    t.diagnostic(`librdkafka peer: ${librdkafkaPeer().name}`)
     const topic = await freshTopic('interop-ls-kcat')
     const produced = await runCli(['produce', '--bootstrap-server', bs(), '--topic', topic], {
       input: joinLines(awkwardLines)
@@ -33,7 +35,7 @@ describe('interop with kcat and Kafka tools', () => {
     assert.deepEqual(read.stdout, joinLines(awkwardLines))
   })
 
-  test('what kcat produces (with keys), lagscale reads byte for byte', async () => {
+  test('what librdkafka produces (with keys), lagscale reads byte for byte', async () => {
     const topic = await freshTopic('interop-kcat-ls', 3)
     const lines = ['k1:v1', 'k2:値', 'k3:', 'k1:again']
     const wrote = await kcat(['-P', '-b', bs(), '-t', topic, '-K', ':'], `${lines.join('\n')}\n`)

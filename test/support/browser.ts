@@ -1,14 +1,18 @@
 /**
- * Debian's chromium, driven by playwright-core, for the tests that use a real browser.
+ * A real Chromium, driven by playwright-core, for the tests that use a browser: Debian's
+ * /usr/bin/chromium when the machine has it, else the one npm's @sparticuz/chromium ships
+ * (a headless build, unpacked once into $LAGSCALE_HOME/tools). Never a downloaded browser.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { installTool, run } from './tools.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+const DEBIAN_CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -42,17 +46,73 @@ export interface LaunchedChromium {
   close(): Promise<void>
 }
 
-/** Starts chromium headless; fails with what to install when /usr/bin/chromium does not run. */
-export async function launchChromium(): Promise<LaunchedChromium> {
-  const version = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' })
-  if (version.status !== 0) {
-    throw new Error(
-      `this test drives Debian's chromium at ${CHROMIUM} (apt-get install chromium): ${version.error?.message ?? version.stderr}`
+interface ChromiumBinary {
+  executablePath: string
+  /** What it needs in its environment. */
+  env: NodeJS.ProcessEnv
+}
+
+let found: ChromiumBinary | undefined
+
+/** Debian's chromium if it runs, else npm's, unpacked once (a second test file waits for the first). */
+export function chromiumBinary(): ChromiumBinary {
+  found ??=
+    spawnSync(DEBIAN_CHROMIUM, ['--version']).status === 0
+      ? { executablePath: DEBIAN_CHROMIUM, env: {} }
+      : npmChromium()
+  return found
+}
+
+function npmChromium(): ChromiumBinary {
+  const entry = import.meta.resolve('@sparticuz/chromium')
+  const pkgDir = dirname(dirname(fileURLToPath(entry)))
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
+  const dir = installTool(`chromium-${version}`, (dir) => {
+    // The package unpacks into os.tmpdir(): a child whose TMPDIR is the install folder unpacks
+    // there (chromium, its SwiftShader libraries beside it, fonts), plus the NSS libraries it links
+    // against (al2023), so it also runs where the machine has none.
+    run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { default: chromium, inflate } = await import(${JSON.stringify(entry)})
+         await chromium.executablePath()
+         await inflate(${JSON.stringify(join(pkgDir, 'bin', 'al2023.tar.br'))})`
+      ],
+      { env: { ...process.env, TMPDIR: dir } }
     )
+    // The package's fonts.conf names /tmp/fonts; ours names where the fonts are, after the machine's own.
+    mkdirSync(join(dir, 'fontconfig'))
+    writeFileSync(
+      join(dir, 'fontconfig', 'fonts.conf'),
+      `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>${join(dir, 'fonts', 'fonts')}</dir>
+  <cachedir>${join(dir, 'fontconfig', 'cache')}</cachedir>
+</fontconfig>
+`
+    )
+  })
+  return {
+    executablePath: join(dir, 'chromium'),
+    env: { FONTCONFIG_PATH: join(dir, 'fontconfig'), LD_LIBRARY_PATH: join(dir, 'al2023', 'lib') }
   }
+}
+
+/** Starts chromium headless (Debian's or npm's, see chromiumBinary). */
+export async function launchChromium(): Promise<LaunchedChromium> {
+  const { executablePath, env } = chromiumBinary()
   // launchServer gives the browser's PID, so close() can kill it if closing the browser does not.
   // Playwright runs chromium with a fresh temporary profile (user-data-dir) and removes it on close.
-  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 })
+  const server = await chromium.launchServer({
+    executablePath,
+    args: CHROMIUM_ARGS,
+    env: { ...process.env, ...env },
+    timeout: 60_000
+  })
   const pid = server.process().pid
   let browser: Browser | undefined
   const close = async (): Promise<void> => {

