@@ -61,6 +61,9 @@ interface Session {
   consumer: RawConsumer
   stream: Awaited<ReturnType<RawConsumer['consume']>> | undefined
   lost: boolean
+  /** performance.now() of the first failed heartbeat since the last one that worked. */
+  heartbeatFailingSince?: number | undefined
+  heartbeatError?: unknown
 }
 
 /** Fetched records held in memory, in bytes (estimated from the average record size). */
@@ -157,6 +160,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #membershipTimer: NodeJS.Timeout | undefined
   /** performance.now() when the worker last stopped being a group member (undefined while a member). */
   #notMemberSince: number | undefined = performance.now()
+  /** Set at the first join: from then on a refused or closed connection means a broker went away. */
+  #joinedOnce = false
   #lagTimer: NodeJS.Timeout | undefined
   #member = false
   #assignment: number[] = []
@@ -337,7 +342,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     session.lost = true
     // close(true) closes the stream (flushing queued commits) and sends LeaveGroup.
     await session.consumer.close(true).catch((err: unknown) => {
-      this.log.warn({ event: 'close-error', err: toUserError(err).message }, 'closing the consumer failed')
+      this.log.warn({ event: 'close-error', err: this.#userError(err).message }, 'closing the consumer failed')
     })
   }
 
@@ -360,6 +365,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       this.#restartDelayMs = REJOIN_BACKOFF_FIRST_MS
       this.#rejoinAttempts = 0
+      this.#joinedOnce = true
       this.#setMember(true)
       const partitions = (payload.assignments ?? [])
         .filter((a) => a.topic === s.topic)
@@ -372,6 +378,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       )
       this.emit('assigned', partitions)
       void this.#openPartitions(session, partitions, payload.generationId)
+    })
+    // The client keeps heartbeating a coordinator that went away, without ending the stream:
+    // once heartbeats have failed for a session timeout, the group has dropped us (#checkMembership).
+    consumer.on('consumer:heartbeat:error', (payload: { error?: unknown } | undefined) => {
+      session.heartbeatFailingSince ??= performance.now()
+      session.heartbeatError = payload?.error
+    })
+    consumer.on('consumer:heartbeat:end', () => {
+      session.heartbeatFailingSince = undefined
     })
     consumer.on('consumer:group:leave', () => {
       if (session !== this.#session) return
@@ -393,7 +408,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } catch (err) {
       await consumer.close(true).catch(() => {})
       if (this.#session === session) this.#session = undefined
-      throw toUserError(err, `consume from ${s.topic}`)
+      throw this.#userError(err, `consume from ${s.topic}`)
     }
     const stream = session.stream
     stream.on('data', (message: RawConsumedMessage) => {
@@ -457,7 +472,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } catch (err) {
       // Not fatal: the next rebalance tries again. Records of this partition wait meanwhile.
       this.log.warn(
-        { event: 'open-partition-failed', partition: p, err: toUserError(err).message },
+        { event: 'open-partition-failed', partition: p, err: this.#userError(err).message },
         'could not read the start offset'
       )
     }
@@ -516,7 +531,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#setMember(false)
     this.#setAssignment([])
     this.log.warn(
-      { event: 'session-lost', err: err ? toUserError(err).message : 'stream closed' },
+      { event: 'session-lost', err: err ? this.#userError(err).message : 'stream closed' },
       'consumer stream ended unexpectedly; rejoining the group'
     )
     void this.#closeSession(session)
@@ -545,7 +560,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const n = this.#rejoinAttempts
       if (n <= 3 || n % 10 === 0) {
         this.log.warn(
-          { event: 'rejoin-failed', attempt: n, err: toUserError(err).message },
+          { event: 'rejoin-failed', attempt: n, err: this.#userError(err).message },
           `cannot rejoin the group yet (attempt ${n}); retrying`
         )
       }
@@ -554,14 +569,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * A safety net for a session that neither errored nor closed but is no longer in the group
-   * (the client gave up rejoining after a coordinator change): after a full rebalance timeout
-   * plus a session timeout outside the group, start a new member.
+   * Ends a session that neither errored nor closed but is out of the group: (1) its heartbeats
+   * have failed for longer than the session timeout (the coordinator went away: by now the
+   * group has expired this member, so it must join again as Java's consumer does); (2) it has
+   * been outside the group for a full rebalance timeout plus a session timeout (the client gave
+   * up rejoining after a coordinator change).
    */
   #checkMembership(): void {
     const session = this.#session
-    if (!session || session.lost || this.#stopping || this.#notMemberSince === undefined) return
-    const outMs = performance.now() - this.#notMemberSince
+    if (!session || session.lost || this.#stopping) return
+    const now = performance.now()
+    if (
+      session.heartbeatFailingSince !== undefined &&
+      now - session.heartbeatFailingSince > this.settings.sessionTimeoutMs
+    ) {
+      this.#sessionLost(session, session.heartbeatError ?? new Error('heartbeats failed for a session timeout'))
+      return
+    }
+    if (this.#notMemberSince === undefined) return
+    const outMs = now - this.#notMemberSince
     if (outMs > this.#rebalanceTimeoutMs() + this.settings.sessionTimeoutMs) {
       this.#sessionLost(session, new Error(`not in the group for ${Math.round(outMs / 1000)} s`))
     }
@@ -574,6 +600,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** How long the worker has been outside the group (0 while a member); for health checks. */
   notMemberForMs(): number {
     return this.#notMemberSince === undefined ? 0 : performance.now() - this.#notMemberSince
+  }
+
+  /** toUserError, knowing whether the worker had reached the cluster (then "lost the connection to ..."). */
+  #userError(err: unknown, context?: string) {
+    return toUserError(err, context, { connected: this.#joinedOnce, brokers: this.#connection.bootstrapServers })
   }
 
   #setMember(member: boolean): void {
@@ -746,7 +777,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       } catch (err) {
         // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
         this.log.warn(
-          { event: 'commit-failed', partition: p, offset: String(record.offset), err: toUserError(err).message },
+          { event: 'commit-failed', partition: p, offset: String(record.offset), err: this.#userError(err).message },
           'commit failed; the record will be redone'
         )
         return
@@ -767,7 +798,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await this.#commit(st)
       return true
     } catch (err) {
-      this.log.debug({ event: 'claim-failed', err: toUserError(err).message }, 'could not mark the partition busy')
+      this.log.debug({ event: 'claim-failed', err: this.#userError(err).message }, 'could not mark the partition busy')
       return false
     }
   }
@@ -922,7 +953,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       } catch (err) {
         const backoff = Math.min(1000 * attempt, 10_000)
         this.log.error(
-          { event: 'dlt-failed', err: toUserError(err).message, backoffMs: backoff },
+          { event: 'dlt-failed', err: this.#userError(err).message, backoffMs: backoff },
           'cannot write to the dead-letter topic; retrying'
         )
         try {
@@ -957,7 +988,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.metrics.lag.set({ topic, partition: String(p) }, Number(lag > 0n ? lag : 0n))
       }
     } catch (err) {
-      this.log.debug({ event: 'lag-error', err: toUserError(err).message }, 'cannot read offsets for the lag gauge')
+      this.log.debug({ event: 'lag-error', err: this.#userError(err).message }, 'cannot read offsets for the lag gauge')
     }
   }
 }

@@ -75,5 +75,8 @@ export function createConsumer(
     ...CONSUMER_FETCH_DEFAULTS,
     ...options
   } as ConsumerOptions<Buffer, Buffer, string, Buffer>)
-  return retryRetriableErrors(consumer, RETRIABLE_ERROR_DEADLINE_MS)
+  // Not retryRetriableErrors: the consumer's group requests (heartbeat, join, commit) go through
+  // the same retry step, and a heartbeat retried for 30 s would hide a dead coordinator from the
+  // group logic. A consumer recovers by rejoining instead (worker.ts, console-consumer.ts).
+  return consumer
 }

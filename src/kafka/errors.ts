@@ -55,11 +55,22 @@ const UNTRUSTED_CERT_CODES = new Set([
   'CERT_SIGNATURE_FAILURE'
 ])
 
+export interface ErrorSituation {
+  /**
+   * The client had been talking to the cluster before this error: a refused or closed
+   * connection then means a broker went away (down, restarting, failing over), not a wrong
+   * address or security setting, and the message says so.
+   */
+  connected?: boolean
+  /** The bootstrap servers, to name the broker when the error does not. */
+  brokers?: readonly string[]
+}
+
 /**
  * Turns whatever a Kafka client threw into one sentence a user can act on.
  * `context` says what we were doing ("create topic orders").
  */
-export function toUserError(err: unknown, context?: string): UserError {
+export function toUserError(err: unknown, context?: string, situation: ErrorSituation = {}): UserError {
   if (err instanceof UserError) return err
   const all = flatten(err)
   const prefix = context ? `${context}: ` : ''
@@ -91,6 +102,9 @@ export function toUserError(err: unknown, context?: string): UserError {
   if (tls) return new UserError(`${prefix}${tls}`)
 
   const sys = all.find((e) => /^E[A-Z]+$/.test(e.code ?? ''))
+  if (situation.connected && isLostConnection(all, sys?.code)) {
+    return new UserError(`${prefix}lost the connection to ${brokerName(all, situation.brokers)} (broker down or restarting?)`)
+  }
   if (sys?.code === 'ECONNREFUSED')
     return new UserError(`${prefix}cannot connect to Kafka: connection refused (is the broker running?)`)
   if (sys?.code === 'ENOTFOUND' || sys?.code === 'EAI_AGAIN') {
@@ -145,6 +159,22 @@ function tlsProblem(all: ErrorLike[]): string | undefined {
   const other = all.find((e) => /certificate|self[- ]signed|ERR_SSL|ERR_TLS/i.test(`${e.code} ${e.message}`))
   if (other) return `TLS handshake failed: ${other.message}`
   return undefined
+}
+
+function isLostConnection(all: ErrorLike[], sysCode: string | undefined): boolean {
+  if (sysCode === 'ECONNREFUSED' || sysCode === 'ECONNRESET' || sysCode === 'EPIPE') return true
+  return all.some((e) => e.code === 'PLT_KFK_NETWORK' && /^Connection (closed|error)/.test(e.message ?? ''))
+}
+
+/** The broker's address from the client's message ("Connection to host:port failed."), else from the bootstrap list. */
+function brokerName(all: ErrorLike[], brokers: readonly string[] | undefined): string {
+  for (const e of all) {
+    const address = /Connection to (\S+:\d+)/.exec(e.message ?? '')?.[1]
+    if (address) return address
+  }
+  if (brokers?.length === 1) return brokers[0]!
+  if (brokers && brokers.length > 1) return `a broker of ${brokers.join(',')}`
+  return 'the broker'
 }
 
 function deepestMessage(all: ErrorLike[]): string {

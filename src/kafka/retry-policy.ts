@@ -10,9 +10,9 @@
  * metadata each time; a cluster never reached keeps the few quick retries, so a wrong address
  * still fails in about a second.
  *
- * Built on the client's exported `kPerformWithRetry` step (every request of Admin, Producer
- * and the consumer's fetch/listOffsets goes through it); upstream this would be a client
- * option (a retry deadline next to `retries`).
+ * Built on the client's exported `kPerformWithRetry` step (every request of Admin and Producer
+ * goes through it); upstream this would be a client option (a retry deadline next to
+ * `retries`). Not for consumers: their group requests share the step (see clients.ts).
  */
 import { type Base, kOptions, kPerformWithRetry } from '@platformatic/kafka'
 
