@@ -103,7 +103,9 @@ export function toUserError(err: unknown, context?: string, situation: ErrorSitu
 
   const sys = all.find((e) => /^E[A-Z]+$/.test(e.code ?? ''))
   if (situation.connected && isLostConnection(all, sys?.code)) {
-    return new UserError(`${prefix}lost the connection to ${brokerName(all, situation.brokers)} (broker down or restarting?)`)
+    return new UserError(
+      `${prefix}lost the connection to ${brokerName(all, situation.brokers)} (broker down or restarting?)`
+    )
   }
   if (sys?.code === 'ECONNREFUSED')
     return new UserError(`${prefix}cannot connect to Kafka: connection refused (is the broker running?)`)
