@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
+import pino from 'pino'
 import { resolveWorkerSettings, SETTING_SOURCES, type SettingKey } from '../../consumer/config.ts'
 import { loadHandler } from '../../consumer/handler.ts'
 import { createWorker } from '../../consumer/worker.ts'
-import { createLogger } from '../../log.ts'
+import { createLogger, type Logger } from '../../log.ts'
 import { type ConnectionFlags, connectionFrom, withConnectionOptions } from '../connection-options.ts'
 import type { CliIo } from '../io.ts'
 
@@ -81,9 +82,10 @@ export function registerConsumerCommand(program: Command, io: CliIo): void {
     const control = standby || opts['exitWithParent'] ? readControl(io.stdin) : undefined
     // A stop before "start" releases a standby too (the race below sees the worker done).
     const parent = opts['exitWithParent']
-      ? watchParent(control!.ended, (why) =>
+      ? watchParent(control!.ended, (why) => {
+          skipExitFlush(log)
           stopFor('parent exited', { event: 'parent-exited', why }, `stopping: ${why}`)
-        )
+        })
       : undefined
     try {
       try {
@@ -150,6 +152,17 @@ function readControl(input: NodeJS.ReadableStream): {
       if ('destroy' in input && typeof input.destroy === 'function') input.destroy()
     }
   }
+}
+
+/**
+ * A pool worker logs to a pipe the pool reads. Once the pool is gone nobody reads it, and pino's
+ * flush at exit retries a write to the broken pipe forever (sonic-boom's flushSync loops on
+ * EPIPE), which would keep the stopped worker alive: skip that flush. Lines written before
+ * then still go out (or fail, which pino handles).
+ */
+function skipExitFlush(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym]
+  if (typeof stream?.flushSync === 'function') stream.flushSync = () => {}
 }
 
 /** How often the parent's pid is checked: a parent that died is noticed within this. */
