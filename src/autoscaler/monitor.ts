@@ -33,9 +33,11 @@ export class LagMonitor {
   /** Never joins a group: used for metadata, offsets and single fetches. */
   readonly #peek: RawConsumer
   #last: Observation | undefined
+  readonly #brokers: readonly string[]
 
   constructor(connection: ConnectionConfig, options: LagMonitorOptions) {
     this.options = options
+    this.#brokers = connection.bootstrapServers
     this.#admin = createAdmin(connection)
     this.#peek = createConsumer(connection, options.group, { timeout: options.timeoutMs, retries: 1 })
   }
@@ -54,7 +56,11 @@ export class LagMonitor {
       this.#last = observation
       return observation
     } catch (err) {
-      const error = toUserError(err, `observe group ${this.options.group}`).message
+      // After a good observation, a refused or closed connection means a broker went away.
+      const error = toUserError(err, `observe group ${this.options.group}`, {
+        connected: this.#last !== undefined,
+        brokers: this.#brokers
+      }).message
       const last = this.#last
       return last
         ? { ...last, at: now, stale: true, error }

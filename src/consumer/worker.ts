@@ -12,6 +12,7 @@ import {
 } from '../kafka/clients.ts'
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
+import { watchHeartbeats } from '../kafka/heartbeat-watch.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
 import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
@@ -61,9 +62,8 @@ interface Session {
   consumer: RawConsumer
   stream: Awaited<ReturnType<RawConsumer['consume']>> | undefined
   lost: boolean
-  /** performance.now() of the first failed heartbeat since the last one that worked. */
-  heartbeatFailingSince?: number | undefined
-  heartbeatError?: unknown
+  /** Stops the heartbeat watch (heartbeat-watch.ts). */
+  unwatch?: () => void
 }
 
 /** Fetched records held in memory, in bytes (estimated from the average record size). */
@@ -340,6 +340,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async #closeSession(session: Session): Promise<void> {
     session.lost = true
+    session.unwatch?.()
     // close(true) closes the stream (flushing queued commits) and sends LeaveGroup.
     await session.consumer.close(true).catch((err: unknown) => {
       this.log.warn({ event: 'close-error', err: this.#userError(err).message }, 'closing the consumer failed')
@@ -379,15 +380,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.emit('assigned', partitions)
       void this.#openPartitions(session, partitions, payload.generationId)
     })
-    // The client keeps heartbeating a coordinator that went away, without ending the stream:
-    // once heartbeats have failed for a session timeout, the group has dropped us (#checkMembership).
-    consumer.on('consumer:heartbeat:error', (payload: { error?: unknown } | undefined) => {
-      session.heartbeatFailingSince ??= performance.now()
-      session.heartbeatError = payload?.error
-    })
-    consumer.on('consumer:heartbeat:end', () => {
-      session.heartbeatFailingSince = undefined
-    })
+    session.unwatch = watchHeartbeats(consumer, s.sessionTimeoutMs, (err) => this.#sessionLost(session, err))
     consumer.on('consumer:group:leave', () => {
       if (session !== this.#session) return
       this.#setMember(false)
@@ -406,6 +399,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         rebalanceTimeout: this.#rebalanceTimeoutMs()
       })
     } catch (err) {
+      session.unwatch?.()
       await consumer.close(true).catch(() => {})
       if (this.#session === session) this.#session = undefined
       throw this.#userError(err, `consume from ${s.topic}`)
@@ -569,25 +563,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Ends a session that neither errored nor closed but is out of the group: (1) its heartbeats
-   * have failed for longer than the session timeout (the coordinator went away: by now the
-   * group has expired this member, so it must join again as Java's consumer does); (2) it has
-   * been outside the group for a full rebalance timeout plus a session timeout (the client gave
-   * up rejoining after a coordinator change).
+   * A safety net for a session that neither errored nor closed nor failed its heartbeats but
+   * is out of the group (the client gave up rejoining after a coordinator change): after a full
+   * rebalance timeout plus a session timeout outside the group, start a new member.
    */
   #checkMembership(): void {
     const session = this.#session
-    if (!session || session.lost || this.#stopping) return
-    const now = performance.now()
-    if (
-      session.heartbeatFailingSince !== undefined &&
-      now - session.heartbeatFailingSince > this.settings.sessionTimeoutMs
-    ) {
-      this.#sessionLost(session, session.heartbeatError ?? new Error('heartbeats failed for a session timeout'))
-      return
-    }
-    if (this.#notMemberSince === undefined) return
-    const outMs = now - this.#notMemberSince
+    if (!session || session.lost || this.#stopping || this.#notMemberSince === undefined) return
+    const outMs = performance.now() - this.#notMemberSince
     if (outMs > this.#rebalanceTimeoutMs() + this.settings.sessionTimeoutMs) {
       this.#sessionLost(session, new Error(`not in the group for ${Math.round(outMs / 1000)} s`))
     }

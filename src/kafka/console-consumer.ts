@@ -6,7 +6,9 @@ import { createConsumer, type RawConsumedMessage } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
 import { type FormatterSettings, formatRecord } from './console-format.ts'
 import { toUserError } from './errors.ts'
+import { watchHeartbeats } from './heartbeat-watch.ts'
 import { forEachMessage } from './message-loop.ts'
+import { isNetworkError, retriableProtocolError } from './retry-policy.ts'
 import { requireTopic } from './topics.ts'
 
 export interface ConsoleConsumeOptions {
@@ -21,57 +23,178 @@ export interface ConsoleConsumeOptions {
   settings: FormatterSettings
   /** Called once the consumer is assigned and fetching; tests and scripts wait on it. */
   onReady?: () => void
+  /** One line when the cluster went away and the consumer reconnects (the CLI prints it on stderr). */
+  onStatus?: (message: string) => void
   signal?: AbortSignal
 }
+
+/** Reconnect backoff after the cluster went away: quick first, then doubling up to a short cap. */
+const RECONNECT_FIRST_MS = 500
+const RECONNECT_MAX_MS = 5000
+const SESSION_TIMEOUT_MS = 10_000
 
 /**
  * kafka-console-consumer. Without `group` it uses a throw-away group and commits
  * nothing, as Kafka's tool does. Returns the number of records printed.
+ *
+ * When the cluster goes away after the consumer has started (a broker killed, restarting, a
+ * leader or coordinator moving), it says so on `onStatus` and reconnects with backoff until
+ * the cluster answers: with a group from the group's commits, without one from the next
+ * record after the last it printed on each partition (at-least-once either way). The idle
+ * timeout (`timeoutMs`) keeps running through an outage.
  */
 export async function consoleConsume(config: ConnectionConfig, options: ConsoleConsumeOptions): Promise<number> {
   await requireTopic(config, options.topic, `consume from ${options.topic}`)
 
   const commits = options.group !== undefined
   const groupId = options.group ?? `lagscale-console-consumer-${randomBytes(4).toString('hex')}`
+  const state: ConsoleState = { printed: 0, lastMessageAt: Date.now(), resume: undefined, started: false }
+  let delay = RECONNECT_FIRST_MS
+  for (let attempt = 0; ; attempt++) {
+    let outcome: SessionOutcome
+    try {
+      outcome = await consumeSession(config, options, groupId, commits, state)
+    } catch (err) {
+      // Before the first start, an error is the user's to fix (address, credentials, topic).
+      if (!state.started || !isOutage(err)) {
+        throw toUserError(err, `consume from ${options.topic}`, {
+          connected: state.started,
+          brokers: config.bootstrapServers
+        })
+      }
+      outcome = { lost: err, connected: false }
+    }
+    if (!('lost' in outcome)) return state.printed
+    if (outcome.connected) {
+      attempt = 0
+      delay = RECONNECT_FIRST_MS
+    }
+    const why = toUserError(outcome.lost, undefined, { connected: true, brokers: config.bootstrapServers }).message
+    if (attempt < 3 || attempt % 10 === 0) options.onStatus?.(`${why}; reconnecting`)
+    if (!(await wait(delay * (0.8 + Math.random() * 0.4), options.signal))) return state.printed
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS)
+    if (options.timeoutMs !== undefined && Date.now() - state.lastMessageAt >= options.timeoutMs) return state.printed
+  }
+}
+
+interface ConsoleState {
+  printed: number
+  lastMessageAt: number
+  /** Without a group: where each partition goes on after a reconnect (next offset to print). */
+  resume: Map<string, bigint> | undefined
+  /** Set once the first consumer joined: from then on, connection errors are outages. */
+  started: boolean
+}
+
+/** The session ended by the user's terms, or it lost the cluster (`connected`: it had joined first). */
+type SessionOutcome = { done: true } | { lost: unknown; connected: boolean }
+
+/** Errors after the start that mean "the cluster went away", not "you asked for something wrong". */
+function isOutage(err: unknown): boolean {
+  return isNetworkError(err) || retriableProtocolError(err) !== undefined
+}
+
+async function consumeSession(
+  config: ConnectionConfig,
+  options: ConsoleConsumeOptions,
+  groupId: string,
+  commits: boolean,
+  state: ConsoleState
+): Promise<SessionOutcome> {
   const consumer = createConsumer(config, groupId, { autocommit: false, maxWaitTime: 500 })
-  let printed = 0
   const pendingCommits = new Map<number, Promise<void>>()
+  let lost: unknown
+  const unwatch = watchHeartbeats(consumer, SESSION_TIMEOUT_MS, (err) => {
+    lost = err
+    void stream?.close().catch(() => {})
+  })
+  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined
   try {
-    const stream = await consumer.consume({
+    const resume = state.resume
+    stream = await consumer.consume({
       topics: [options.topic],
-      mode: commits ? 'committed' : options.fromBeginning ? 'earliest' : 'latest',
+      ...(resume
+        ? { mode: 'manual' as const, offsets: [...resume].map(([key, offset]) => ({ ...splitKey(key), offset })) }
+        : { mode: commits ? 'committed' : options.fromBeginning ? 'earliest' : 'latest' }),
       fallbackMode: options.fromBeginning ? 'earliest' : 'latest',
-      sessionTimeout: 10_000,
+      sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: 1000
     })
-    options.onReady?.()
+    const s = stream
+    if (!commits) {
+      // Where this session starts on every partition, then moved on as records are printed.
+      state.resume ??= new Map()
+      const positions = state.resume
+      const snapshot = (): void => {
+        for (const [key, offset] of s.offsetsToFetch) if (!positions.has(key)) positions.set(key, offset)
+      }
+      snapshot()
+      s.on('offsets', snapshot)
+    }
+    const first = !state.started
+    state.started = true
+    if (first) options.onReady?.()
     const max = options.maxMessages
+    const idleLeft =
+      options.timeoutMs === undefined ? undefined : options.timeoutMs - (Date.now() - state.lastMessageAt)
+    if (idleLeft !== undefined && idleLeft <= 0) return { done: true }
     const end = await forEachMessage<RawConsumedMessage>(
-      stream,
+      s,
       (message) => {
         const ok = options.output.write(formatRecord(message, options.settings))
-        printed++
+        state.printed++
+        state.lastMessageAt = Date.now()
+        state.resume?.set(`${message.topic}:${message.partition}`, message.offset + 1n)
         if (commits) {
           // commit() commits offset + 1 and merges concurrent commits per partition.
           pendingCommits.get(message.partition)?.catch(() => {})
           pendingCommits.set(message.partition, message.commit() as Promise<void>)
         }
-        if (max !== undefined && printed >= max) return 'stop'
+        if (max !== undefined && state.printed >= max) return 'stop'
         return ok ? undefined : once(options.output, 'drain')
       },
       {
-        ...(options.timeoutMs !== undefined ? { idleMs: options.timeoutMs } : {}),
+        ...(idleLeft !== undefined ? { idleMs: idleLeft } : {}),
         ...(options.signal ? { signal: options.signal } : {})
       }
     )
-    await Promise.all(pendingCommits.values())
-    // The client closed the stream under us (it only does so on errors it could not recover from):
-    // say so rather than exit 0 as if every record had been read.
-    if (end === 'ended') throw new UserError(`the consumer stream ended unexpectedly after ${printed} record(s)`)
+    const committed = await Promise.allSettled(pendingCommits.values())
+    // The client closes the stream only on errors it could not recover from: the cluster went away.
+    if (end === 'ended' || lost !== undefined) {
+      return {
+        lost: lost ?? new UserError(`the consumer stream ended after ${state.printed} record(s)`),
+        connected: true
+      }
+    }
+    const failed = committed.find((r) => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
+    return { done: true }
   } catch (err) {
-    throw toUserError(err, `consume from ${options.topic}`)
+    if (stream && isOutage(err)) return { lost: err, connected: true }
+    throw err
   } finally {
+    unwatch()
     await consumer.close(true).catch(() => {})
   }
-  return printed
+}
+
+function splitKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf(':')
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) }
+}
+
+/** Waits `ms`; false when `signal` aborted first. */
+function wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      resolve(false)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

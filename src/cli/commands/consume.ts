@@ -4,7 +4,7 @@ import { consoleConsume } from '../../kafka/console-consumer.ts'
 import { CONSUMER_PROPERTIES, formatterSettings, parsePropertyFlags } from '../../kafka/console-format.ts'
 import { parsePositiveInt, validateTopicName } from '../../kafka/topics.ts'
 import { type ConnectionFlags, connectionFrom, withConnectionOptions } from '../connection-options.ts'
-import type { CliIo } from '../io.ts'
+import { type CliIo, writeLine } from '../io.ts'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
@@ -56,6 +56,7 @@ export function registerConsumeCommand(program: Command, io: CliIo): void {
             output: io.stdout,
             settings,
             signal: abort.signal,
+            onStatus: (message) => writeLine(io.stderr, `lagscale: ${message}`),
             ...(opts.group !== undefined ? { group: opts.group } : {}),
             ...(maxMessages !== undefined ? { maxMessages } : {}),
             ...(timeoutMs !== undefined ? { timeoutMs } : {})
