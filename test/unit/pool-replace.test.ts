@@ -53,7 +53,7 @@ test('replaces the workers named (missing or owning a stalled partition), then b
     const before = await pool.status()
     assert.deepEqual(
       before.expectedMembers?.map((m) => m.clientId),
-      ['lagscale-worker-1', 'lagscale-worker-2'],
+      ['lagscale-worker-1-consumer', 'lagscale-worker-2-consumer'],
       'the client ids the group will show'
     )
     assert.ok(
@@ -65,8 +65,8 @@ test('replaces the workers named (missing or owning a stalled partition), then b
       ['lagscale-worker-1', 'lagscale-worker-2']
     )
 
-    const report = await pool.replaceUnhealthy(missing(['lagscale-worker-2', 'someone-else']))
-    assert.deepEqual(report?.replaced, ['lagscale-worker-2'], 'only its own workers')
+    const report = await pool.replaceUnhealthy(missing(['lagscale-worker-2-consumer', 'someone-else']))
+    assert.deepEqual(report?.replaced, ['lagscale-worker-2-consumer'], 'only its own workers')
     await waitFor(
       'worker-2 gone, worker-3 running',
       () =>
@@ -75,7 +75,7 @@ test('replaces the workers named (missing or owning a stalled partition), then b
     )
     const after = await pool.status()
     assert.equal(after.running, 2)
-    const worker3 = after.expectedMembers?.find((m) => m.clientId === 'lagscale-worker-3')
+    const worker3 = after.expectedMembers?.find((m) => m.clientId === 'lagscale-worker-3-consumer')
     assert.ok(worker3 && worker3.since >= before.expectedMembers![1]!.since, 'the new one has its own grace')
 
     // Right after: the backoff holds the next one, whatever it is for.
@@ -89,14 +89,19 @@ test('replaces the workers named (missing or owning a stalled partition), then b
           forMs: 60_000,
           lagBefore: 40,
           lag: 90,
-          owner: 'lagscale-worker-1'
+          owner: 'lagscale-worker-1-consumer'
         }
       ],
-      problems: ['partition 3 stalled: committed 120 for 60 s while lag grew 40 -> 90; owner lagscale-worker-1']
+      problems: [
+        'partition 3 stalled: committed 120 for 60 s while lag grew 40 -> 90; owner lagscale-worker-1-consumer'
+      ]
     }
     const held = await pool.replaceUnhealthy(stalled)
     assert.deepEqual(held?.replaced, [])
-    assert.match(held?.note ?? '', /^not replacing lagscale-worker-1 before \S+ \(30 s after the last replacement\)$/)
+    assert.match(
+      held?.note ?? '',
+      /^not replacing lagscale-worker-1-consumer before \S+ \(30 s after the last replacement\)$/
+    )
     assert.ok(
       pool.workers.some((w) => w.id === 'worker-1' && w.state === 'running'),
       'worker-1 still runs'

@@ -11,7 +11,7 @@ export type PoolWorkerState = 'standby' | 'starting' | 'running' | 'stopping'
 export interface PoolWorkerInfo {
   /** worker-1, worker-2, ... never reused within a pool. */
   id: string
-  /** Its Kafka client id (`lagscale-worker-1`): how the group's members show it. */
+  /** The client id its group member shows (`lagscale-worker-1-consumer`), as the health check names it. */
   clientId: string
   pid: number | undefined
   state: PoolWorkerState
@@ -61,6 +61,8 @@ const RESPAWN_BACKOFF_MAX_MS = 30_000
  * REPLACE_RESET_MS of the previous waits twice as long as the one before (30 s, 1 min, 2 min...
  * up to 10 min), so a cause no new process fixes never becomes a restart storm.
  */
+/** What the worker's Kafka consumer appends to `--client-id` (baseClientOptions(config, 'consumer')). */
+const MEMBER_CLIENT_ID_SUFFIX = '-consumer'
 const REPLACE_BACKOFF_MIN_MS = 30_000
 const REPLACE_BACKOFF_MAX_MS = 10 * 60_000
 const REPLACE_RESET_MS = 15 * 60_000
@@ -224,7 +226,8 @@ export class LocalPoolBackend implements ScalingBackend {
     const now = Date.now()
     const worker: PoolWorker = {
       id,
-      clientId,
+      // The worker's consumer adds "-consumer" to the client id it is given (kafka/client-options.ts).
+      clientId: `${clientId}${MEMBER_CLIENT_ID_SUFFIX}`,
       pid: child.pid,
       state: standby ? 'standby' : 'starting',
       ready: false,
