@@ -61,8 +61,9 @@ test('replaces the workers named (missing or owning a stalled partition), then b
       `every worker has a stdin pipe and --exit-with-parent: ${JSON.stringify(lines)}`
     )
     assert.deepEqual(
-      lines.map((l) => l['clientId']),
-      ['lagscale-worker-1', 'lagscale-worker-2']
+      lines.map((l) => l['clientId']).sort(),
+      ['lagscale-worker-1', 'lagscale-worker-2'],
+      'as --client-id'
     )
 
     const report = await pool.replaceUnhealthy(missing(['lagscale-worker-2-consumer', 'someone-else']))
