@@ -14,6 +14,7 @@ import type {
   ReplacementReport,
   ScalingBackend
 } from '../../src/autoscaler/types.ts'
+import { resolveAutoscalerConfig } from '../../src/cli/commands/autoscale.ts'
 import { createLogger } from '../../src/log.ts'
 import { limits, observation, T0 } from '../support/observations.ts'
 
@@ -165,4 +166,14 @@ test('replacing can be turned off: the backend is not asked', async () => {
   for (let i = 0; i < 11; i++) await a.tick()
   assert.equal(backend.asked.length, 0)
   assert.equal(a.snapshot()?.health?.missing?.count, 1, 'still reported')
+})
+
+test('config: health defaults, flags and their errors', () => {
+  const defaults = resolveAutoscalerConfig({}, {})
+  assert.deepEqual(defaults.health, { memberGrace: 45_000, stallWindow: 60_000, replace: true })
+  const set = resolveAutoscalerConfig({ memberGrace: '20s', stallWindow: '2m', replace: false }, {})
+  assert.deepEqual(set.health, { memberGrace: 20_000, stallWindow: 120_000, replace: false })
+  assert.throws(() => resolveAutoscalerConfig({ stallWindow: '10ms' }, {}), {
+    message: '--stall-window: must be at least 1000 ms; got "10ms"'
+  })
 })
