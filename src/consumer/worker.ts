@@ -580,11 +580,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return Math.max(this.settings.sessionTimeoutMs, 30_000)
   }
 
-  /** How long the worker has been outside the group (0 while a member); for health checks. */
-  notMemberForMs(): number {
-    return this.#notMemberSince === undefined ? 0 : performance.now() - this.#notMemberSince
-  }
-
   /** toUserError, knowing whether the worker had reached the cluster (then "lost the connection to ..."). */
   #userError(err: unknown, context?: string) {
     return toUserError(err, context, { connected: this.#joinedOnce, brokers: this.#connection.bootstrapServers })

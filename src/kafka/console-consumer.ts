@@ -70,7 +70,9 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
       delay = RECONNECT_FIRST_MS
     }
     const why = toUserError(outcome.lost, undefined, { connected: true, brokers: config.bootstrapServers }).message
-    if (attempt < 3 || attempt % 10 === 0) options.onStatus?.(`${why}; reconnecting`)
+    state.lostAt ??= Date.now()
+    if (attempt === 0) options.onStatus?.(`${why}; reconnecting`)
+    else if (attempt % 10 === 0) options.onStatus?.(`still reconnecting (attempt ${attempt}): ${why}`)
     if (!(await wait(delay * (0.8 + Math.random() * 0.4), options.signal))) return state.printed
     delay = Math.min(delay * 2, RECONNECT_MAX_MS)
     if (options.timeoutMs !== undefined && Date.now() - state.lastMessageAt >= options.timeoutMs) return state.printed
@@ -84,6 +86,8 @@ interface ConsoleState {
   resume: Map<string, bigint> | undefined
   /** Set once the first consumer joined: from then on, connection errors are outages. */
   started: boolean
+  /** When the current outage began (undefined while connected). */
+  lostAt?: number | undefined
 }
 
 /** The session ended by the user's terms, or it lost the cluster (`connected`: it had joined first). */
@@ -104,6 +108,7 @@ async function consumeSession(
   const consumer = createConsumer(config, groupId, { autocommit: false, maxWaitTime: 500 })
   const pendingCommits = new Map<number, Promise<void>>()
   let lost: unknown
+  let outage = false
   const unwatch = watchHeartbeats(consumer, SESSION_TIMEOUT_MS, (err) => {
     lost = err
     void stream?.close().catch(() => {})
@@ -134,6 +139,10 @@ async function consumeSession(
     const first = !state.started
     state.started = true
     if (first) options.onReady?.()
+    if (state.lostAt !== undefined) {
+      options.onStatus?.(`reconnected after ${((Date.now() - state.lostAt) / 1000).toFixed(1)} s`)
+      state.lostAt = undefined
+    }
     const max = options.maxMessages
     const idleLeft =
       options.timeoutMs === undefined ? undefined : options.timeoutMs - (Date.now() - state.lastMessageAt)
@@ -158,23 +167,31 @@ async function consumeSession(
         ...(options.signal ? { signal: options.signal } : {})
       }
     )
-    const committed = await Promise.allSettled(pendingCommits.values())
-    // The client closes the stream only on errors it could not recover from: the cluster went away.
+    // The client closes the stream only on errors it could not recover from: the cluster went
+    // away. Commits still pending then fail; the next session starts from what was committed.
     if (end === 'ended' || lost !== undefined) {
+      outage = true
       return {
         lost: lost ?? new UserError(`the consumer stream ended after ${state.printed} record(s)`),
         connected: true
       }
     }
+    const committed = await Promise.allSettled(pendingCommits.values())
     const failed = committed.find((r) => r.status === 'rejected')
     if (failed) throw (failed as PromiseRejectedResult).reason
     return { done: true }
   } catch (err) {
-    if (stream && isOutage(err)) return { lost: err, connected: true }
+    if (stream && isOutage(err)) {
+      outage = true
+      return { lost: err, connected: true }
+    }
     throw err
   } finally {
     unwatch()
-    await consumer.close(true).catch(() => {})
+    // After an outage the close (LeaveGroup to a coordinator that is gone) can take a while:
+    // do not let it hold up the reconnect. The new member joins under a new member id.
+    const closing = consumer.close(true).catch(() => {})
+    if (!outage) await closing
   }
 }
 

@@ -19,7 +19,7 @@ import { createAdmin } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { describeGroup, logEndOffsets } from '../../src/kafka/groups.ts'
 import { describeTopics } from '../../src/kafka/topics.ts'
-import { runCli, uniqueName } from '../support/cli.ts'
+import { runCli, spawnCli, uniqueName } from '../support/cli.ts'
 import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWorkerProcesses, type WorkerProcess } from '../support/worker-process.ts'
@@ -259,5 +259,108 @@ describe('recovery from a broker outage', () => {
       await w.stop()
       assert.equal(await w.exited, 0, w.stderr)
     }
+  })
+
+  test('lagscale consume (with and without a group) and lag --watch through a broker kill -9 and restart', async () => {
+    const port = await freePort()
+    const start = () =>
+      startLocalBroker({ home: testEnv().home, port, dataDir: join(dataRoot, 'console'), heapMb: 384 })
+    let broker: RunningBroker = await start()
+    cleanups.push(() => broker.stop())
+    const bootstrap = broker.bootstrap
+    const topic = uniqueName('console-outage')
+    const group = uniqueName('console-outage')
+    await createTopic(bootstrap, topic, 2, 1)
+    const values = (from: number, n: number) => Array.from({ length: n }, (_, i) => `r${from + i}`)
+    const produceValues = async (vs: string[]) => {
+      const r = await runCli(['produce', '--bootstrap-server', bootstrap, '--topic', topic], {
+        input: `${vs.join('\n')}\n`
+      })
+      assert.equal(r.code, 0, r.stderr)
+    }
+    await produceValues(values(0, 100))
+
+    const spawnWatched = (args: string[]) => {
+      const child = spawnCli(args)
+      const out = { stdout: '', stderr: '' }
+      child.stdout?.on('data', (d: Buffer) => {
+        out.stdout += d.toString()
+      })
+      child.stderr?.on('data', (d: Buffer) => {
+        out.stderr += d.toString()
+      })
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+      cleanups.push(async () => {
+        child.kill('SIGKILL')
+        await exited
+      })
+      return { child, out, exited }
+    }
+    const printed = (o: { stdout: string }) => new Set(o.stdout.split('\n').filter(Boolean))
+    const withGroup = spawnWatched([
+      'consume',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--from-beginning'
+    ])
+    const noGroup = spawnWatched(['consume', '--bootstrap-server', bootstrap, '--topic', topic, '--from-beginning'])
+    const lag = spawnWatched([
+      'lag',
+      '--bootstrap-server',
+      bootstrap,
+      '--group',
+      group,
+      '--watch',
+      '--interval',
+      '500ms',
+      '--output',
+      'json'
+    ])
+    const observations = () =>
+      lag.out.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { stale: boolean; sumOffsetLag: number; error?: string; at: number })
+    await waitFor('both consumers printed the first 100 records', () =>
+      [withGroup, noGroup].every((c) => printed(c.out).size === 100)
+    )
+
+    process.kill(broker.pid, 'SIGKILL')
+    await broker.exited
+    await waitFor(
+      'both consumers said they lost the broker and reconnect',
+      () => [withGroup, noGroup].every((c) => /lost the connection to .*; reconnecting/.test(c.out.stderr)),
+      30_000,
+      { detail: () => `${withGroup.out.stderr} | ${noGroup.out.stderr}` }
+    )
+    await waitFor('lag --watch marked its data stale', () => observations().some((o) => o.stale), 30_000)
+
+    broker = await start()
+    const upAt = Date.now()
+    await produceValues(values(100, 100))
+    await waitFor(
+      'both consumers printed all 200 records',
+      () => [withGroup, noGroup].every((c) => printed(c.out).size === 200),
+      60_000,
+      {
+        detail: () =>
+          `with group ${printed(withGroup.out).size} (${withGroup.out.stderr.trim()}), without ${printed(noGroup.out).size} (${noGroup.out.stderr.trim()})`
+      }
+    )
+    for (const c of [withGroup, noGroup]) assert.deepEqual([...printed(c.out)].sort(), values(0, 200).sort())
+    await waitFor(
+      'lag --watch fresh again, at lag 0',
+      () => observations().some((o) => o.at >= upAt && !o.stale && o.sumOffsetLag === 0),
+      30_000
+    )
+    for (const c of [withGroup, noGroup, lag]) c.child.kill('SIGINT')
+    assert.equal(await withGroup.exited, 0, withGroup.out.stderr)
+    assert.equal(await noGroup.exited, 0, noGroup.out.stderr)
+    assert.equal(await lag.exited, 0, lag.out.stderr)
+    assert.match(withGroup.out.stderr, /Processed a total of \d+ messages/)
   })
 })
