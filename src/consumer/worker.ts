@@ -226,7 +226,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#dltPartitions = await ensureDeadLetterTopic(this.#connection, s.topic, s.dltTopic, s.createTopicPartitions)
       this.#producer = createProducer(this.#connection)
       this.#admin = createAdmin(this.#connection)
-      this.#http = buildHttpServer({ healthy: () => this.healthy(), registry: this.metrics.registry })
+      this.#http = buildHttpServer({
+        healthy: () => this.healthy(),
+        registry: this.metrics.registry,
+        // Out of the group for longer than a rebalance can take: unhealthy (ECS replaces the task).
+        outOfGroupGraceMs: this.#rebalanceTimeoutMs()
+      })
       try {
         await this.#http.listen({ port: s.port, host: s.host })
       } catch (err) {

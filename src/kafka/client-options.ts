@@ -4,10 +4,17 @@ import type { ConnectionConfig } from './connection-config.ts'
 import { oauthTokenProvider } from './oauth-token.ts'
 import { retryDelay } from './retry-policy.ts'
 
+export type ClientRole = 'admin' | 'producer' | 'consumer'
+
+/** The client id a client of `role` sends: what a group's member list shows for a consumer. */
+export function roleClientId(clientId: string, role?: ClientRole): string {
+  return role ? `${clientId}-${role}` : clientId
+}
+
 /** The options every @platformatic/kafka client (admin, producer, consumer) is built with. */
-export function baseClientOptions(config: ConnectionConfig, clientIdSuffix?: string): BaseOptions {
+export function baseClientOptions(config: ConnectionConfig, role?: ClientRole): BaseOptions {
   const options: BaseOptions = {
-    clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
+    clientId: roleClientId(config.clientId, role),
     bootstrapBrokers: config.bootstrapServers,
     connectTimeout: config.connectTimeoutMs,
     requestTimeout: config.requestTimeoutMs,

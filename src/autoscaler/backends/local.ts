@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { roleClientId } from '../../kafka/client-options.ts'
 import type { Logger } from '../../log.ts'
 import { formatDuration, formatTime } from '../policy/format.ts'
 import type { BackendStatus, ConsumerHealth, Decision, ReplacementReport, ScalingBackend } from '../types.ts'
@@ -61,8 +62,6 @@ const RESPAWN_BACKOFF_MAX_MS = 30_000
  * REPLACE_RESET_MS of the previous waits twice as long as the one before (30 s, 1 min, 2 min...
  * up to 10 min), so a cause no new process fixes never becomes a restart storm.
  */
-/** What the worker's Kafka consumer appends to `--client-id` (baseClientOptions(config, 'consumer')). */
-const MEMBER_CLIENT_ID_SUFFIX = '-consumer'
 const REPLACE_BACKOFF_MIN_MS = 30_000
 const REPLACE_BACKOFF_MAX_MS = 10 * 60_000
 const REPLACE_RESET_MS = 15 * 60_000
@@ -227,7 +226,7 @@ export class LocalPoolBackend implements ScalingBackend {
     const worker: PoolWorker = {
       id,
       // The worker's consumer adds "-consumer" to the client id it is given (kafka/client-options.ts).
-      clientId: `${clientId}${MEMBER_CLIENT_ID_SUFFIX}`,
+      clientId: roleClientId(clientId, 'consumer'),
       pid: child.pid,
       state: standby ? 'standby' : 'starting',
       ready: false,
