@@ -13,6 +13,7 @@ import {
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
 import { watchHeartbeats } from '../kafka/heartbeat-watch.ts'
+import { isCoordinatorError, isNetworkError } from '../kafka/retry-policy.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
 import { type DeadLetterKind, ensureDeadLetterTopic, sendToDeadLetter } from './dead-letter.ts'
@@ -127,6 +128,14 @@ const COMMIT_RETRY_MS = 500
  */
 const REJOIN_BACKOFF_FIRST_MS = 500
 const REJOIN_BACKOFF_MAX_MS = 5000
+/**
+ * After a commit failed because the cluster did not answer, no new record starts for this long
+ * (renewed by each further failure, lifted by the next commit that lands): work done while
+ * commits cannot land is redone after the outage, so a worker holding a buffer of fetched
+ * records would otherwise redo all of them (measured: 192 of 800 records twice with 4 pool
+ * workers through a broker kill -9, 20 ms records).
+ */
+const COMMIT_HOLD_MS = 2000
 /** How often the worker checks that a session which is not lost is still in the group. */
 const MEMBERSHIP_CHECK_MS = 1000
 
@@ -160,6 +169,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #membershipTimer: NodeJS.Timeout | undefined
   /** performance.now() when the worker last stopped being a group member (undefined while a member). */
   #notMemberSince: number | undefined = performance.now()
+  /** performance.now() until which no new record starts (COMMIT_HOLD_MS). */
+  #commitHoldUntil = 0
+  #commitHoldTimer: NodeJS.Timeout | undefined
   /** Set at the first join: from then on a refused or closed connection means a broker went away. */
   #joinedOnce = false
   #lagTimer: NodeJS.Timeout | undefined
@@ -330,6 +342,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   async #closeAll(): Promise<void> {
+    clearTimeout(this.#commitHoldTimer)
     clearInterval(this.#lagTimer)
     clearInterval(this.#membershipTimer)
     clearTimeout(this.#restartTimer)
@@ -371,6 +384,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       this.#restartDelayMs = REJOIN_BACKOFF_FIRST_MS
       this.#rejoinAttempts = 0
+      this.#liftCommitHold()
       this.#joinedOnce = true
       this.#setMember(true)
       const partitions = (payload.assignments ?? [])
@@ -667,7 +681,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Starts what the scheduler allows, and resumes fetching when there is room. */
   #dispatch(): void {
-    if (this.#stopping) return
+    if (this.#stopping || this.#commitsHeld()) return
     for (const job of this.#scheduler.next()) {
       this.#runningJobs.add(job)
       const run = this.#run(job).finally(() => {
@@ -759,6 +773,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.#commit(st)
       } catch (err) {
         // The group moved on (rebalance, lost session): the next owner redoes this record. Never lost.
+        if (isNetworkError(err) || isCoordinatorError(err)) this.#holdForCommits()
         this.log.warn(
           { event: 'commit-failed', partition: p, offset: String(record.offset), err: this.#userError(err).message },
           'commit failed; the record will be redone'
@@ -772,6 +787,36 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } finally {
       release()
     }
+  }
+
+  /**
+   * The cluster did not take a commit: start no new record for COMMIT_HOLD_MS (records running
+   * finish). A later failure renews the hold; a commit that lands lifts it.
+   */
+  #holdForCommits(): void {
+    const first = !this.#commitsHeld()
+    this.#commitHoldUntil = performance.now() + COMMIT_HOLD_MS
+    if (first) {
+      this.log.warn(
+        { event: 'commits-held', holdMs: COMMIT_HOLD_MS },
+        'commits are not reaching the cluster: no new record starts until one lands'
+      )
+    }
+    clearTimeout(this.#commitHoldTimer)
+    this.#commitHoldTimer = setTimeout(() => this.#dispatch(), COMMIT_HOLD_MS + 10)
+    this.#commitHoldTimer.unref()
+  }
+
+  #commitsHeld(): boolean {
+    return performance.now() < this.#commitHoldUntil
+  }
+
+  #liftCommitHold(): void {
+    if (!this.#commitsHeld()) return
+    this.#commitHoldUntil = 0
+    clearTimeout(this.#commitHoldTimer)
+    this.log.info({ event: 'commits-resumed' }, 'commits land again')
+    queueMicrotask(() => this.#dispatch())
   }
 
   /** Commits the partition's state saying "busy"; false when the coordinator refused (or no member id). */
@@ -851,6 +896,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     await commitWithMetadata(consumer, topic, st.partition, offset, metadata)
+    this.#liftCommitHold()
     this.metrics.watermark.set({ topic, partition: String(st.partition) }, Number(offset))
     if (!st.owned && !busy) {
       this.log.info(

@@ -55,6 +55,13 @@ export function isNetworkError(err: unknown): boolean {
   return collect(err).some((e) => (e as { code?: unknown }).code === 'PLT_KFK_NETWORK')
 }
 
+const COORDINATOR_ERRORS = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'])
+
+/** True when the group (or transaction) coordinator is gone, moving or loading. */
+export function isCoordinatorError(err: unknown): boolean {
+  return collect(err).some((e) => typeof e.apiId === 'string' && COORDINATOR_ERRORS.has(e.apiId))
+}
+
 /** The delay before retry number `attempt` (1-based) of a failed request: 100, 200, 400, 800, then 1000 ms. */
 export function retryDelayMs(attempt: number): number {
   return Math.min(BACKOFF_FIRST_MS * 2 ** Math.max(0, attempt - 1), BACKOFF_MAX_MS)
