@@ -50,6 +50,10 @@ export function retriableProtocolError(err: unknown): string | undefined {
   return ok ? (protocol[0]!.apiId as string) : undefined
 }
 
+function hasStaleMetadata(err: unknown): boolean {
+  return collect(err).some((e) => (e as { hasStaleMetadata?: unknown }).hasStaleMetadata === true)
+}
+
 /** True for a connection that failed, closed or timed out (the client's NetworkError family). */
 export function isNetworkError(err: unknown): boolean {
   return collect(err).some((e) => (e as { code?: unknown }).code === 'PLT_KFK_NETWORK')
@@ -99,7 +103,12 @@ export function retryRetriableErrors<C extends Base>(client: C, deadlineMs: numb
       failures++
       if (shouldSkipRetry?.(e)) return true
       const withinDeadline = Date.now() - startedAt < deadlineMs
-      if (retriableProtocolError(e)) return !withinDeadline
+      if (retriableProtocolError(e)) {
+        // NOT_LEADER_OR_FOLLOWER and the like: the next attempt must ask who leads now (the
+        // client itself refreshes only once, then would retry the old leader until the deadline).
+        if (withinDeadline && hasStaleMetadata(e)) client.clearMetadata()
+        return !withinDeadline
+      }
       if (client.currentMetadata !== undefined) reached = true
       if (isNetworkError(e) && reached && withinDeadline) {
         // A broker we knew went away: ask the cluster again who leads what.

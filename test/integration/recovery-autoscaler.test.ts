@@ -13,17 +13,16 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { PoolWorkerInfo } from '../../src/autoscaler/backends/local.ts'
 import { createAutoscaler, type RunningAutoscaler } from '../../src/autoscaler/index.ts'
-import { freePort, type RunningBroker, startLocalBroker } from '../../src/broker/local-broker.ts'
 import { createAdmin } from '../../src/kafka/clients.ts'
 import { resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { logEndOffsets } from '../../src/kafka/groups.ts'
 import { createLogger } from '../../src/log.ts'
-import { runCli, uniqueName } from '../support/cli.ts'
-import { testEnv } from '../support/test-env.ts'
+import { uniqueName } from '../support/cli.ts'
+import { createTopicOn, type OwnBroker, ones, produceLines, startOwnBroker } from '../support/own-broker.ts'
 import { waitFor } from '../support/wait.ts'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lagscale-recovery-autoscaler-'))
-let broker: RunningBroker | undefined
+let broker: OwnBroker | undefined
 let scaler: RunningAutoscaler | undefined
 after(async () => {
   await scaler?.close().catch(() => {})
@@ -35,30 +34,13 @@ const PARTITIONS = 4
 
 describe('autoscaler through a broker outage', () => {
   test('local pool, broker kill -9 and restart: holds while stale, workers rejoin, lag 0, nothing lost, no storm', async (t) => {
-    const port = await freePort()
-    const start = () => startLocalBroker({ home: testEnv().home, port, dataDir, heapMb: 384 })
-    broker = await start()
+    broker = await startOwnBroker(dataDir)
     const bootstrap = broker.bootstrap
     const connection = resolveConnectionConfig({ bootstrapServer: bootstrap, env: {}, clientId: 'recovery-scaler' })
     const topic = uniqueName('scaler-outage')
     const group = uniqueName('scaler-outage')
-    const created = await runCli([
-      'topics',
-      'create',
-      '--bootstrap-server',
-      bootstrap,
-      '--topic',
-      topic,
-      '--partitions',
-      String(PARTITIONS)
-    ])
-    assert.equal(created.code, 0, created.stderr)
-    const produce = async (n: number) => {
-      const r = await runCli(['produce', '--bootstrap-server', bootstrap, '--topic', topic], {
-        input: `${Array.from({ length: n }, () => '1').join('\n')}\n`
-      })
-      assert.equal(r.code, 0, r.stderr)
-    }
+    await createTopicOn(bootstrap, topic, PARTITIONS)
+    const produce = (n: number) => produceLines(bootstrap, topic, ones(n))
     await produce(600)
 
     const ends: string[] = []
@@ -92,12 +74,11 @@ describe('autoscaler through a broker outage', () => {
     await waitFor('150 records done', () => ends.length >= 150, 60_000)
 
     const killedAt = Date.now()
-    process.kill(broker.pid, 'SIGKILL')
-    await broker.exited
+    await broker.kill()
     await waitFor('a stale observation', () => s.loop.history.some((o) => o.at >= killedAt && o.stale), 30_000)
     const runningAtKill = (await s.backend.status()).running
 
-    broker = await start()
+    await broker.restart()
     const upAt = Date.now()
     const actionsWhileDown = s.loop.decisions.filter(
       (d) => d.at >= killedAt && d.at < upAt && d.applied && d.action !== 'hold'

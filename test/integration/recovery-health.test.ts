@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { freePort, type RunningBroker, startLocalBroker } from '../../src/broker/local-broker.ts'
-import { runCli, uniqueName } from '../support/cli.ts'
-import { testEnv } from '../support/test-env.ts'
+import { freePort } from '../../src/broker/local-broker.ts'
+import { uniqueName } from '../support/cli.ts'
+import { createTopicOn, type OwnBroker, startOwnBroker } from '../support/own-broker.ts'
 import { waitFor } from '../support/wait.ts'
 import { WorkerProcess } from '../support/worker-process.ts'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lagscale-recovery-health-'))
-let broker: RunningBroker | undefined
+let broker: OwnBroker | undefined
 let worker: WorkerProcess | undefined
 after(async () => {
   await worker?.stop()
@@ -48,11 +48,10 @@ function runHealthCheck(command: string[], port: number): number | null {
 describe('worker health through an outage that lasts', () => {
   test('the image health check passes early in the outage, fails after the rebalance timeout; SIGTERM still exits 0', async (t) => {
     const check = imageHealthCheck()
-    broker = await startLocalBroker({ home: testEnv().home, port: await freePort(), dataDir, heapMb: 384 })
+    broker = await startOwnBroker(dataDir)
     const bootstrap = broker.bootstrap
     const topic = uniqueName('health-outage')
-    const created = await runCli(['topics', 'create', '--bootstrap-server', bootstrap, '--topic', topic])
-    assert.equal(created.code, 0, created.stderr)
+    await createTopicOn(bootstrap, topic)
     const port = await freePort()
     const w = new WorkerProcess('w0', ['--bootstrap-server', bootstrap, '--topic', topic, '--group', uniqueName('h')], {
       PORT: String(port),
@@ -64,8 +63,7 @@ describe('worker health through an outage that lasts', () => {
     await waitFor('the worker in the group', () => w.events('assigned').length > 0, 30_000)
     assert.equal(runHealthCheck(check, port), 0, 'healthy while consuming')
 
-    process.kill(broker.pid, 'SIGKILL')
-    await broker.exited
+    await broker.kill()
     await waitFor('the worker noticed', () => w.events('session-lost').length > 0, 30_000)
     const lostAt = w.lines.find((l) => l.line.event === 'session-lost')!.at
     assert.equal(runHealthCheck(check, port), 0, 'still healthy a few seconds into the outage')

@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { FindCoordinatorKeyTypes } from '@platformatic/kafka'
-import { freePort, type RunningBroker, startLocalBroker } from '../../src/broker/local-broker.ts'
 import { type LocalCluster, startLocalCluster } from '../../src/broker/local-cluster.ts'
 import { createAdmin } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { describeGroup, logEndOffsets } from '../../src/kafka/groups.ts'
 import { describeTopics } from '../../src/kafka/topics.ts'
-import { runCli, spawnCli, uniqueName } from '../support/cli.ts'
+import { spawnCli, uniqueName } from '../support/cli.ts'
+import { createTopicOn, ones, produceLines, startOwnBroker } from '../support/own-broker.ts'
 import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
 import { startWorkerProcesses, type WorkerProcess } from '../support/worker-process.ts'
@@ -33,31 +33,6 @@ after(async () => {
 
 const connection = (bootstrap: string): ConnectionConfig =>
   resolveConnectionConfig({ bootstrapServer: bootstrap, env: {}, clientId: 'recovery-test' })
-
-async function createTopic(bootstrap: string, topic: string, partitions: number, rf: number): Promise<void> {
-  const r = await runCli([
-    'topics',
-    'create',
-    '--bootstrap-server',
-    bootstrap,
-    '--topic',
-    topic,
-    '--partitions',
-    String(partitions),
-    '--replication-factor',
-    String(rf)
-  ])
-  assert.equal(r.code, 0, r.stderr)
-}
-
-/** `lagscale produce` of `n` records of one work unit each; fails the test if the command fails. */
-async function produce(bootstrap: string, topic: string, n: number): Promise<void> {
-  const r = await runCli(['produce', '--bootstrap-server', bootstrap, '--topic', topic], {
-    input: `${Array.from({ length: n }, () => '1').join('\n')}\n`,
-    timeoutMs: 90_000
-  })
-  assert.equal(r.code, 0, `lagscale produce failed: ${r.stderr}`)
-}
 
 async function groupState(bootstrap: string, group: string) {
   const admin = createAdmin(connection(bootstrap))
@@ -140,23 +115,20 @@ const PARTITIONS = 4
 
 describe('recovery from a broker outage', () => {
   test('single broker killed with -9 and restarted on the same data: workers rejoin within seconds, lag 0, nothing lost', async () => {
-    const port = await freePort()
-    const start = () => startLocalBroker({ home: testEnv().home, port, dataDir: join(dataRoot, 'single'), heapMb: 384 })
-    let broker: RunningBroker = await start()
+    const broker = await startOwnBroker(join(dataRoot, 'single'))
     cleanups.push(() => broker.stop())
     const bootstrap = broker.bootstrap
     const topic = uniqueName('recovery')
     const group = uniqueName('recovery')
-    await createTopic(bootstrap, topic, PARTITIONS, 1)
-    await produce(bootstrap, topic, 600)
+    await createTopicOn(bootstrap, topic, PARTITIONS, 1)
+    await produceLines(bootstrap, topic, ones(600))
 
     const workers = await startWorkerProcesses(2, bootstrap, topic, group, { WORK_UNIT_MS: '20' })
     cleanups.push(async () => void (await Promise.all(workers.map((w) => w.stop()))))
     await waitFor('150 records finished', () => workers.flatMap((w) => w.finished()).length >= 150, 60_000)
 
     const killedAt = Date.now()
-    process.kill(broker.pid, 'SIGKILL')
-    await broker.exited
+    await broker.kill()
     // Every worker notices that its session is gone before the broker comes back.
     await waitFor(
       'every worker lost its session',
@@ -167,7 +139,7 @@ describe('recovery from a broker outage', () => {
     const lostLine = workers[0]!.events('session-lost', killedAt)[0]!
     assert.match(String(lostLine['err']), /lost the connection to 127\.0\.0\.1:\d+ \(broker down or restarting\?\)/)
 
-    broker = await start()
+    await broker.restart()
     const upAt = Date.now()
     await waitFor('every worker rejoined', () => workers.every((w) => w.events('rejoined', upAt).length > 0), 30_000)
     const rejoinMs =
@@ -175,7 +147,7 @@ describe('recovery from a broker outage', () => {
     // Bounded by the session timeout (6 s here): the restarted coordinator waits that long for the members it knew.
     assert.ok(rejoinMs < 20_000, `rejoined ${rejoinMs} ms after the broker was back`)
 
-    await produce(bootstrap, topic, 200)
+    await produceLines(bootstrap, topic, ones(200))
     const g = await lagZero(bootstrap, group, PARTITIONS)
     assert.equal(g.members, 2)
     const logEnd = await logEnds(bootstrap, topic)
@@ -202,10 +174,10 @@ describe('recovery from a broker outage', () => {
     const bootstrap = cluster.bootstrap
     const topic = uniqueName('failover')
     const group = uniqueName('failover')
-    await createTopic(bootstrap, topic, PARTITIONS, 3)
+    await createTopicOn(bootstrap, topic, PARTITIONS, 3)
     // Right after the cluster started: the transaction coordinator may still be loading
     // (COORDINATOR_LOAD_IN_PROGRESS), which the producer must retry.
-    await produce(bootstrap, topic, 600)
+    await produceLines(bootstrap, topic, ones(600))
 
     const workers = await startWorkerProcesses(2, bootstrap, topic, group, { WORK_UNIT_MS: '20' })
     cleanups.push(async () => void (await Promise.all(workers.map((w) => w.stop()))))
@@ -217,7 +189,7 @@ describe('recovery from a broker outage', () => {
     const killedAt = Date.now()
     await cluster.node(leader).kill()
     // Records produced while a node is down land on the others (RF 3, min.insync.replicas 2).
-    await produce(bootstrap, topic, 200)
+    await produceLines(bootstrap, topic, ones(200))
     await waitFor(
       'records finished after the leader died',
       () => workers.flatMap((w) => w.finished(killedAt)).length >= 100,
@@ -230,7 +202,7 @@ describe('recovery from a broker outage', () => {
     await admin.close()
     const coordinatorKilledAt = Date.now()
     await cluster.node(coordinator!.nodeId).kill()
-    await produce(bootstrap, topic, 200)
+    await produceLines(bootstrap, topic, ones(200))
     await waitFor(
       'every worker in the group again after the coordinator died',
       async () => {
@@ -262,22 +234,14 @@ describe('recovery from a broker outage', () => {
   })
 
   test('lagscale consume (with and without a group) and lag --watch through a broker kill -9 and restart', async () => {
-    const port = await freePort()
-    const start = () =>
-      startLocalBroker({ home: testEnv().home, port, dataDir: join(dataRoot, 'console'), heapMb: 384 })
-    let broker: RunningBroker = await start()
+    const broker = await startOwnBroker(join(dataRoot, 'console'))
     cleanups.push(() => broker.stop())
     const bootstrap = broker.bootstrap
     const topic = uniqueName('console-outage')
     const group = uniqueName('console-outage')
-    await createTopic(bootstrap, topic, 2, 1)
+    await createTopicOn(bootstrap, topic, 2, 1)
     const values = (from: number, n: number) => Array.from({ length: n }, (_, i) => `r${from + i}`)
-    const produceValues = async (vs: string[]) => {
-      const r = await runCli(['produce', '--bootstrap-server', bootstrap, '--topic', topic], {
-        input: `${vs.join('\n')}\n`
-      })
-      assert.equal(r.code, 0, r.stderr)
-    }
+    const produceValues = (vs: string[]) => produceLines(bootstrap, topic, vs)
     await produceValues(values(0, 100))
 
     const spawnWatched = (args: string[]) => {
@@ -329,8 +293,7 @@ describe('recovery from a broker outage', () => {
       [withGroup, noGroup].every((c) => printed(c.out).size === 100)
     )
 
-    process.kill(broker.pid, 'SIGKILL')
-    await broker.exited
+    await broker.kill()
     await waitFor(
       'both consumers said they lost the broker and reconnect',
       () => [withGroup, noGroup].every((c) => /lost the connection to .*; reconnecting/.test(c.out.stderr)),
@@ -339,7 +302,7 @@ describe('recovery from a broker outage', () => {
     )
     await waitFor('lag --watch marked its data stale', () => observations().some((o) => o.stale), 30_000)
 
-    broker = await start()
+    await broker.restart()
     const upAt = Date.now()
     await produceValues(values(100, 100))
     await waitFor(

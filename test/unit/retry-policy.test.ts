@@ -58,6 +58,17 @@ describe('retry policy', () => {
     assert.equal(r.attempts, 6)
   })
 
+  test('a partition whose leader moved: every retry asks the cluster again who leads it', async () => {
+    const admin = client(30_000)
+    let cleared = 0
+    admin.clearMetadata = () => {
+      cleared++
+    }
+    const r = await perform(admin, (n) => (n < 3 ? new ProtocolError('NOT_LEADER_OR_FOLLOWER') : undefined))
+    assert.equal(r.error, undefined)
+    assert.equal(cleared, 3)
+  })
+
   test('a retriable error that outlasts the deadline is reported', async () => {
     const started = Date.now()
     const r = await perform(client(300), () => new ProtocolError('LEADER_NOT_AVAILABLE'))
