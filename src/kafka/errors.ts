@@ -31,6 +31,8 @@ interface ErrorLike {
   serverErrorMessage?: string | null
   errors?: unknown[]
   cause?: unknown
+  /** Set by the retry policy on an error it stopped retrying at its deadline. */
+  retriedForMs?: number
   /** The decoded response of a failed request (SaslHandshake lists the enabled mechanisms). */
   response?: { mechanisms?: unknown }
 }
@@ -128,8 +130,13 @@ export function toUserError(err: unknown, context?: string, situation: ErrorSitu
     return new UserError(`${prefix}cannot connect to Kafka: ${deepestMessage(all)}`)
   }
   const first = all.find((e) => e.apiId)
-  if (first)
-    return new UserError(`${prefix}${first.apiId}${first.serverErrorMessage ? `: ${first.serverErrorMessage}` : ''}`)
+  if (first) {
+    const retried = all.find((e) => typeof e.retriedForMs === 'number')?.retriedForMs
+    const after = retried === undefined ? '' : ` (still failing after ${Math.round(retried / 1000)} s of retries)`
+    return new UserError(
+      `${prefix}${first.apiId}${first.serverErrorMessage ? `: ${first.serverErrorMessage}` : ''}${after}`
+    )
+  }
   return new UserError(`${prefix}${deepestMessage(all) || String(err)}`)
 }
 

@@ -107,6 +107,8 @@ export function retryRetriableErrors<C extends Base>(client: C, deadlineMs: numb
         // NOT_LEADER_OR_FOLLOWER and the like: the next attempt must ask who leads now (the
         // client itself refreshes only once, then would retry the old leader until the deadline).
         if (withinDeadline && hasStaleMetadata(e)) client.clearMetadata()
+        // Giving up: say for how long it was tried (toUserError adds it to the message).
+        else if (!withinDeadline) Object.assign(e, { retriedForMs: Date.now() - startedAt })
         return !withinDeadline
       }
       if (client.currentMetadata !== undefined) reached = true

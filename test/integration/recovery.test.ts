@@ -17,7 +17,7 @@ import { type LocalCluster, startLocalCluster } from '../../src/broker/local-clu
 import { createAdmin } from '../../src/kafka/clients.ts'
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { describeGroup, logEndOffsets } from '../../src/kafka/groups.ts'
-import { describeTopics } from '../../src/kafka/topics.ts'
+import { describeTopics, listTopics } from '../../src/kafka/topics.ts'
 import { spawnCli, uniqueName } from '../support/cli.ts'
 import { createTopicOn, ones, produceLines, startOwnBroker } from '../support/own-broker.ts'
 import { testEnv } from '../support/test-env.ts'
@@ -38,6 +38,20 @@ async function groupState(bootstrap: string, group: string) {
   const admin = createAdmin(connection(bootstrap))
   try {
     return await describeGroup(admin, group)
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+/** True when every partition of every topic (internal ones included) has all its replicas in sync. */
+async function fullyReplicated(bootstrap: string): Promise<boolean> {
+  const admin = createAdmin(connection(bootstrap))
+  try {
+    const topics = await listTopics(admin, true)
+    const described = await describeTopics(admin, topics)
+    return described.every((t) => t.partitions.every((p) => p.isr.length === p.replicas.length))
+  } catch {
+    return false
   } finally {
     await admin.close().catch(() => {})
   }
@@ -197,6 +211,10 @@ describe('recovery from a broker outage', () => {
     )
     await cluster.node(leader).start()
     await cluster.waitForBrokers()
+    // As a rolling restart does (MSK's included): the next broker goes down only once the one
+    // that came back is in sync again. Killing it earlier leaves partitions with one in-sync
+    // replica, below min.insync.replicas, and Kafka rightly refuses writes to them.
+    await waitFor('every replica in sync again', () => fullyReplicated(bootstrap), 60_000, { everyMs: 500 })
 
     const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] })
     await admin.close()
