@@ -43,14 +43,23 @@ async function groupState(bootstrap: string, group: string) {
   }
 }
 
-/** True when every partition of every topic (internal ones included) has all its replicas in sync. */
+let replicationState = ''
+
+/** True when every partition of every topic has all its replicas in sync. */
 async function fullyReplicated(bootstrap: string): Promise<boolean> {
   const admin = createAdmin(connection(bootstrap))
   try {
-    const topics = await listTopics(admin, true)
+    const topics = await listTopics(admin)
     const described = await describeTopics(admin, topics)
-    return described.every((t) => t.partitions.every((p) => p.isr.length === p.replicas.length))
-  } catch {
+    const behind = described.flatMap((t) =>
+      t.partitions
+        .filter((p) => p.isr.length < p.replicas.length)
+        .map((p) => `${t.topic}-${p.partition} isr [${p.isr}] of [${p.replicas}]`)
+    )
+    replicationState = behind.join(', ')
+    return behind.length === 0
+  } catch (err) {
+    replicationState = (err as Error).message
     return false
   } finally {
     await admin.close().catch(() => {})
@@ -214,7 +223,10 @@ describe('recovery from a broker outage', () => {
     // As a rolling restart does (MSK's included): the next broker goes down only once the one
     // that came back is in sync again. Killing it earlier leaves partitions with one in-sync
     // replica, below min.insync.replicas, and Kafka rightly refuses writes to them.
-    await waitFor('every replica in sync again', () => fullyReplicated(bootstrap), 60_000, { everyMs: 500 })
+    await waitFor('every replica in sync again', () => fullyReplicated(bootstrap), 60_000, {
+      everyMs: 500,
+      detail: () => replicationState
+    })
 
     const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] })
     await admin.close()
