@@ -2,6 +2,7 @@
  * Hand-built lag observations and policy inputs for the autoscaler's tests: what the lag
  * monitor would report, without a broker.
  */
+import type { ObservationSource } from '../../src/autoscaler/autoscaler.ts'
 import type {
   Observation,
   PartitionObservation,
@@ -84,3 +85,18 @@ export const policyInput = (
   overrides: Partial<ScalingLimits> = {},
   now = history.at(-1)?.at ?? T0
 ): PolicyInput => ({ now, history, state, limits: limits(overrides) })
+
+/** Hands out the observations it is given, one per observe(), as the lag monitor would. */
+export class ScriptedSource implements ObservationSource {
+  readonly options: { group: string }
+  readonly #queue: Observation[]
+  constructor(observations: Observation[], group = GROUP) {
+    this.options = { group }
+    this.#queue = [...observations]
+  }
+  async observe(): Promise<Observation> {
+    const next = this.#queue.shift()
+    if (!next) throw new Error('no more observations scripted')
+    return next
+  }
+}

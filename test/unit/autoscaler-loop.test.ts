@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { Autoscaler, type ObservationSource } from '../../src/autoscaler/autoscaler.ts'
+import { Autoscaler } from '../../src/autoscaler/autoscaler.ts'
 import { parseAutoscalerConfig } from '../../src/autoscaler/config.ts'
 import { createPolicy } from '../../src/autoscaler/policy/index.ts'
 import type { BackendStatus, Decision, Observation, ScalingBackend } from '../../src/autoscaler/types.ts'
 import { resolveAutoscalerConfig } from '../../src/cli/commands/autoscale.ts'
 import { createLogger } from '../../src/log.ts'
-import { limits, observationOf, partitionObservation } from '../support/observations.ts'
+import { limits, observationOf, partitionObservation, ScriptedSource } from '../support/observations.ts'
 
 const quiet = createLogger({ name: 'test', level: 'silent' })
 
@@ -22,20 +22,6 @@ const observation = (at: number, lags: number[], stale = false): Observation =>
     ),
     { group: 'g', stale, ...(stale ? { error: 'no answer from Kafka within 3000 ms' } : {}) }
   )
-
-/** Hands out the observations it is given, one per observe(). */
-class ScriptedSource implements ObservationSource {
-  readonly options = { group: 'g' }
-  readonly #queue: Observation[]
-  constructor(observations: Observation[]) {
-    this.#queue = [...observations]
-  }
-  async observe(): Promise<Observation> {
-    const next = this.#queue.shift()
-    if (!next) throw new Error('no more observations scripted')
-    return next
-  }
-}
 
 class RecordingBackend implements ScalingBackend {
   readonly name = 'recording'
@@ -55,7 +41,7 @@ class RecordingBackend implements ScalingBackend {
 
 function loop(observations: Observation[], backend: ScalingBackend) {
   return new Autoscaler({
-    monitor: new ScriptedSource(observations),
+    monitor: new ScriptedSource(observations, 'g'),
     policy: createPolicy('keda', { lagThreshold: 10, tolerance: 0, scaleUpPods: 100, stabilizationWindowMs: 0 }),
     policyName: 'keda',
     backend,

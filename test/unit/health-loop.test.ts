@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Autoscaler, type ObservationSource } from '../../src/autoscaler/autoscaler.ts'
+import { Autoscaler } from '../../src/autoscaler/autoscaler.ts'
 import { createPolicy } from '../../src/autoscaler/policy/index.ts'
 import type {
   BackendStatus,
@@ -16,22 +16,9 @@ import type {
 } from '../../src/autoscaler/types.ts'
 import { resolveAutoscalerConfig } from '../../src/cli/commands/autoscale.ts'
 import { createLogger } from '../../src/log.ts'
-import { limits, observation, T0 } from '../support/observations.ts'
+import { limits, observation, ScriptedSource, T0 } from '../support/observations.ts'
 
 const quiet = createLogger({ name: 'test', level: 'silent' })
-
-class ScriptedSource implements ObservationSource {
-  readonly options = { group: 'group_id' }
-  readonly #queue: Observation[]
-  constructor(observations: Observation[]) {
-    this.#queue = [...observations]
-  }
-  async observe(): Promise<Observation> {
-    const next = this.#queue.shift()
-    if (!next) throw new Error('no more observations scripted')
-    return next
-  }
-}
 
 /** Two consumers, worker-1 and worker-2; replacing one gives it a new client id, as the local pool does. */
 class TwoWorkers implements ScalingBackend {
