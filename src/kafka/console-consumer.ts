@@ -156,8 +156,10 @@ async function consumeSession(
         state.resume?.set(`${message.topic}:${message.partition}`, message.offset + 1n)
         if (commits) {
           // commit() commits offset + 1 and merges concurrent commits per partition.
-          pendingCommits.get(message.partition)?.catch(() => {})
-          pendingCommits.set(message.partition, message.commit() as Promise<void>)
+          const commit = message.commit() as Promise<void>
+          // Handled here: after an outage the session returns without awaiting its pending commits.
+          commit.catch(() => {})
+          pendingCommits.set(message.partition, commit)
         }
         if (max !== undefined && state.printed >= max) return 'stop'
         return ok ? undefined : once(options.output, 'drain')
