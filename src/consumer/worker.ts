@@ -13,6 +13,7 @@ import {
 import type { ConnectionConfig } from '../kafka/connection-config.ts'
 import { toUserError } from '../kafka/errors.ts'
 import { watchHeartbeats } from '../kafka/heartbeat-watch.ts'
+import { ReconnectBackoff } from '../kafka/reconnect-backoff.ts'
 import { isCoordinatorError, isNetworkError } from '../kafka/retry-policy.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { parseWorkerSettings, type WorkerSettings, type WorkerSettingsInput } from './config.ts'
@@ -120,15 +121,6 @@ const MARK_RETRY_WAIT_MS = 5000
 /** Delay before a refused commit is sent again. */
 const COMMIT_RETRY_MS = 500
 /**
- * Rejoin backoff after the session ended (broker down, leader moved, coordinator gone): the
- * first retry is quick, later ones double up to a short cap, with jitter so a pool of workers
- * does not reconnect in lockstep. The cap is short because a worker must be back within
- * seconds of the cluster (Java's reconnect.backoff.max.ms is 1 s; a join costs more than a
- * connection, so we wait a bit longer between attempts).
- */
-const REJOIN_BACKOFF_FIRST_MS = 500
-const REJOIN_BACKOFF_MAX_MS = 5000
-/**
  * After a commit failed because the cluster did not answer, no new record starts for this long
  * (renewed by each further failure, lifted by the next commit that lands): work done while
  * commits cannot land is redone after the outage, so a worker holding a buffer of fetched
@@ -162,7 +154,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #dltPartitions = 1
   #session: Session | undefined
   #sessionCount = 0
-  #restartDelayMs = REJOIN_BACKOFF_FIRST_MS
+  readonly #rejoinBackoff = new ReconnectBackoff()
   #restartTimer: NodeJS.Timeout | undefined
   /** Consecutive failed rejoin attempts since the session ended (0 while a member). */
   #rejoinAttempts = 0
@@ -382,7 +374,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           `rejoined the group (attempt ${this.#rejoinAttempts})`
         )
       }
-      this.#restartDelayMs = REJOIN_BACKOFF_FIRST_MS
+      this.#rejoinBackoff.reset()
       this.#rejoinAttempts = 0
       this.#liftCommitHold()
       this.#joinedOnce = true
@@ -553,10 +545,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   #scheduleRejoin(): void {
     if (this.#stopping) return
-    const base = this.#restartDelayMs
-    this.#restartDelayMs = Math.min(base * 2, REJOIN_BACKOFF_MAX_MS)
-    // +-20 % jitter.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4))
+    const delay = this.#rejoinBackoff.next()
     clearTimeout(this.#restartTimer)
     this.#restartTimer = setTimeout(() => void this.#rejoin(), delay)
     this.log.debug({ event: 'rejoin-scheduled', inMs: delay, attempt: this.#rejoinAttempts + 1 }, 'rejoining soon')

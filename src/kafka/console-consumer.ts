@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { UserError } from '../errors.ts'
 import { createConsumer, type RawConsumedMessage } from './clients.ts'
 import type { ConnectionConfig } from './connection-config.ts'
@@ -8,6 +9,7 @@ import { type FormatterSettings, formatRecord } from './console-format.ts'
 import { toUserError } from './errors.ts'
 import { watchHeartbeats } from './heartbeat-watch.ts'
 import { forEachMessage } from './message-loop.ts'
+import { ReconnectBackoff } from './reconnect-backoff.ts'
 import { isNetworkError, retriableProtocolError } from './retry-policy.ts'
 import { requireTopic } from './topics.ts'
 
@@ -28,9 +30,6 @@ export interface ConsoleConsumeOptions {
   signal?: AbortSignal
 }
 
-/** Reconnect backoff after the cluster went away: quick first, then doubling up to a short cap. */
-const RECONNECT_FIRST_MS = 500
-const RECONNECT_MAX_MS = 5000
 const SESSION_TIMEOUT_MS = 10_000
 
 /**
@@ -49,7 +48,7 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
   const commits = options.group !== undefined
   const groupId = options.group ?? `lagscale-console-consumer-${randomBytes(4).toString('hex')}`
   const state: ConsoleState = { printed: 0, lastMessageAt: Date.now(), resume: undefined, started: false }
-  let delay = RECONNECT_FIRST_MS
+  const backoff = new ReconnectBackoff()
   for (let attempt = 0; ; attempt++) {
     let outcome: SessionOutcome
     try {
@@ -67,14 +66,14 @@ export async function consoleConsume(config: ConnectionConfig, options: ConsoleC
     if (!('lost' in outcome)) return state.printed
     if (outcome.connected) {
       attempt = 0
-      delay = RECONNECT_FIRST_MS
+      backoff.reset()
     }
     const why = toUserError(outcome.lost, undefined, { connected: true, brokers: config.bootstrapServers }).message
     state.lostAt ??= Date.now()
     if (attempt === 0) options.onStatus?.(`${why}; reconnecting`)
     else if (attempt % 10 === 0) options.onStatus?.(`still reconnecting (attempt ${attempt}): ${why}`)
-    if (!(await wait(delay * (0.8 + Math.random() * 0.4), options.signal))) return state.printed
-    delay = Math.min(delay * 2, RECONNECT_MAX_MS)
+    const waited = await sleep(backoff.next(), true, { signal: options.signal }).catch(() => false)
+    if (!waited) return state.printed
     if (options.timeoutMs !== undefined && Date.now() - state.lastMessageAt >= options.timeoutMs) return state.printed
   }
 }
@@ -200,20 +199,4 @@ async function consumeSession(
 function splitKey(key: string): { topic: string; partition: number } {
   const at = key.lastIndexOf(':')
   return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) }
-}
-
-/** Waits `ms`; false when `signal` aborted first. */
-function wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -28,6 +28,10 @@ interface ErrorLike {
   message?: string
   code?: string
   apiId?: string
+  /** The client's verdict: whether the request may succeed if tried again. */
+  canRetry?: boolean
+  /** The client's hint that the cluster's metadata (who leads what) is out of date. */
+  hasStaleMetadata?: boolean
   serverErrorMessage?: string | null
   errors?: unknown[]
   cause?: unknown
@@ -38,7 +42,7 @@ interface ErrorLike {
 }
 
 /** All errors in the tree (AggregateError children and causes), depth-first. */
-function flatten(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[] {
+export function flatten(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[] {
   if (!err || typeof err !== 'object' || depth > 8) return out
   const e = err as ErrorLike
   out.push(e)

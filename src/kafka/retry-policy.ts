@@ -15,6 +15,7 @@
  * `retries`). Not for consumers: their group requests share the step (see clients.ts).
  */
 import { type Base, kOptions, kPerformWithRetry } from '@platformatic/kafka'
+import { flatten } from './errors.ts'
 
 /** Retriable in Kafka's sense, but waiting would only delay "the topic does not exist". */
 const NOT_WORTH_WAITING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID'])
@@ -22,48 +23,32 @@ const NOT_WORTH_WAITING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_
 const BACKOFF_FIRST_MS = 100
 const BACKOFF_MAX_MS = 1000
 
-interface ErrorLike {
-  apiId?: unknown
-  canRetry?: unknown
-  errors?: unknown
-  cause?: unknown
-}
-
-function collect(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[] {
-  if (!err || typeof err !== 'object' || depth > 8) return out
-  const e = err as ErrorLike
-  out.push(e)
-  if (Array.isArray(e.errors)) for (const child of e.errors) collect(child, out, depth + 1)
-  if (e.cause) collect(e.cause, out, depth + 1)
-  return out
-}
-
 /**
  * The broker's retriable error code (e.g. NOT_LEADER_OR_FOLLOWER) when every Kafka protocol
  * error in `err` is one that is worth waiting for; undefined otherwise (no protocol error, or
  * one that retrying cannot fix).
  */
 export function retriableProtocolError(err: unknown): string | undefined {
-  const protocol = collect(err).filter((e) => typeof e.apiId === 'string')
-  if (protocol.length === 0) return undefined
-  const ok = protocol.every((e) => e.canRetry === true && !NOT_WORTH_WAITING.has(e.apiId as string))
-  return ok ? (protocol[0]!.apiId as string) : undefined
+  const ids = flatten(err).filter((e) => e.apiId !== undefined)
+  if (ids.length === 0) return undefined
+  const ok = ids.every((e) => e.canRetry === true && !NOT_WORTH_WAITING.has(e.apiId!))
+  return ok ? ids[0]!.apiId : undefined
 }
 
 function hasStaleMetadata(err: unknown): boolean {
-  return collect(err).some((e) => (e as { hasStaleMetadata?: unknown }).hasStaleMetadata === true)
+  return flatten(err).some((e) => e.hasStaleMetadata === true)
 }
 
 /** True for a connection that failed, closed or timed out (the client's NetworkError family). */
 export function isNetworkError(err: unknown): boolean {
-  return collect(err).some((e) => (e as { code?: unknown }).code === 'PLT_KFK_NETWORK')
+  return flatten(err).some((e) => e.code === 'PLT_KFK_NETWORK')
 }
 
 const COORDINATOR_ERRORS = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'])
 
 /** True when the group (or transaction) coordinator is gone, moving or loading. */
 export function isCoordinatorError(err: unknown): boolean {
-  return collect(err).some((e) => typeof e.apiId === 'string' && COORDINATOR_ERRORS.has(e.apiId))
+  return flatten(err).some((e) => e.apiId !== undefined && COORDINATOR_ERRORS.has(e.apiId))
 }
 
 /** The delay before retry number `attempt` (1-based) of a failed request: 100, 200, 400, 800, then 1000 ms. */

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { describe, test } from 'node:test'
 import pino from 'pino'
-import { freePort } from '../../src/broker/local-broker.ts'
 import { DLT_HEADERS } from '../../src/consumer/dead-letter.ts'
 import { HEALTH_PATH } from '../../src/consumer/http.ts'
 import { createWorker, type Worker } from '../../src/consumer/worker.ts'
@@ -15,12 +13,11 @@ import { createAdmin, createConsumer, type RawConsumedMessage } from '../../src/
 import { type ConnectionConfig, resolveConnectionConfig } from '../../src/kafka/connection-config.ts'
 import { describeGroup, groupExists } from '../../src/kafka/groups.ts'
 import { describeTopics } from '../../src/kafka/topics.ts'
-import { spawnCli, uniqueName } from '../support/cli.ts'
+import { uniqueName } from '../support/cli.ts'
 import { freshTopic } from '../support/kafka.ts'
 import { testEnv } from '../support/test-env.ts'
 import { waitFor } from '../support/wait.ts'
-
-type LogLine = Record<string, unknown> & { event?: string; msg?: string }
+import { type LogLine, startWorkerProcesses, WorkerProcess } from '../support/worker-process.ts'
 
 const connection = (): ConnectionConfig =>
   resolveConnectionConfig({ bootstrapServer: testEnv().bootstrap, env: {}, clientId: 'consumer-worker-test' })
@@ -83,71 +80,21 @@ function capturingLogger(): { logger: pino.Logger; lines: LogLine[] } {
   return { logger: pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, stream), lines }
 }
 
-/** `lagscale consumer` as a process; its JSON log lines are parsed as they arrive. */
-class WorkerProcess {
-  readonly child: ChildProcess
-  readonly lines: LogLine[] = []
-  readonly arrivals: { at: number; line: LogLine }[] = []
-  stderr = ''
-  readonly exited: Promise<number | null>
-  #partial = ''
-
-  readonly name: string
-
-  constructor(name: string, args: string[], env: NodeJS.ProcessEnv, options: { keepStdin?: boolean } = {}) {
-    this.name = name
-    this.child = spawnCli(['consumer', '--bootstrap-server', testEnv().bootstrap, ...args], env)
-    if (!options.keepStdin) this.child.stdin?.end()
-    this.child.stdout?.on('data', (d: Buffer) => {
-      const text = this.#partial + d.toString()
-      const parts = text.split('\n')
-      this.#partial = parts.pop() ?? ''
-      for (const p of parts) {
-        if (!p.trim()) continue
-        const line = JSON.parse(p) as LogLine
-        this.lines.push(line)
-        this.arrivals.push({ at: performance.now(), line })
-      }
-    })
-    this.child.stderr?.on('data', (d: Buffer) => {
-      this.stderr += d.toString()
-    })
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)))
-  }
-
-  events(event: string): LogLine[] {
-    return this.lines.filter((l) => l.event === event)
-  }
-
-  lastAssignment(): number[] | undefined {
-    return this.events('assigned').at(-1)?.['partitions'] as number[] | undefined
-  }
-}
+/** A worker on the test broker. */
+const testWorker = (name: string, args: string[], env: NodeJS.ProcessEnv, options: { keepStdin?: boolean } = {}) =>
+  new WorkerProcess(name, ['--bootstrap-server', testEnv().bootstrap, ...args], env, options)
 
 const done = (lines: LogLine[]): string[] =>
   lines.filter((l) => l.event === 'END').map((l) => `${l['partition']}:${l['offset']}`)
 
-async function startWorkers(
+function startWorkers(
   n: number,
   topic: string,
   group: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {}
 ): Promise<WorkerProcess[]> {
-  const workers: WorkerProcess[] = []
-  for (let i = 0; i < n; i++) {
-    const port = await freePort()
-    workers.push(
-      new WorkerProcess(`w${i}`, ['--topic', topic, '--group', group, ...extraArgs], {
-        PORT: String(port),
-        WORK_UNIT_MS: '10',
-        SESSION_TIMEOUT_MS: '6000',
-        HEARTBEAT_INTERVAL_MS: '500',
-        ...env
-      })
-    )
-  }
-  return workers
+  return startWorkerProcesses(n, testEnv().bootstrap, topic, group, env, extraArgs)
 }
 
 /** Every worker has partitions and together they own all of them, without overlap. */
@@ -355,8 +302,8 @@ describe('lagscale consumer worker', () => {
     const group = uniqueName('standby-group')
     const env = { WORK_UNIT_MS: '10', HEARTBEAT_INTERVAL_MS: '500', PORT: '0' }
     const args = ['--topic', topic, '--group', group, '--standby']
-    const a = new WorkerProcess('a', args, env, { keepStdin: true })
-    const b = new WorkerProcess('b', args, env, { keepStdin: true })
+    const a = testWorker('a', args, env, { keepStdin: true })
+    const b = testWorker('b', args, env, { keepStdin: true })
     try {
       await waitFor('both standing by', () => a.events('standby').length === 1 && b.events('standby').length === 1)
       const port = a.events('standby')[0]!['port'] as number
@@ -391,12 +338,12 @@ describe('lagscale consumer worker', () => {
   test('a missing topic: an error in one line by default; with --create-topic-partitions the first workers create it', async () => {
     const topic = uniqueName('created-by-worker')
     const group = uniqueName('g')
-    const missing = new WorkerProcess('m', ['--topic', topic, '--group', group], { PORT: '0' })
+    const missing = testWorker('m', ['--topic', topic, '--group', group], { PORT: '0' })
     assert.equal(await missing.exited, 1, missing.stderr)
     assert.equal(missing.stderr.trim(), `lagscale: topic ${topic} does not exist`)
     // Two workers at once: one creates it, the other finds it made.
     const args = ['--topic', topic, '--group', group, '--create-topic-partitions', '3']
-    const workers = [new WorkerProcess('a', args, { PORT: '0' }), new WorkerProcess('b', args, { PORT: '0' })]
+    const workers = [testWorker('a', args, { PORT: '0' }), testWorker('b', args, { PORT: '0' })]
     try {
       await waitFor('both started', () => workers.every((w) => w.events('started').length === 1), 30_000, {
         detail: () => workers.map((w) => `${w.name}: ${w.stderr.trim() || w.lines.at(-1)?.msg}`).join('; ')
@@ -417,7 +364,7 @@ describe('lagscale consumer worker', () => {
 
   test('--standby: SIGTERM while standing by exits 0', async () => {
     const topic = await freshTopic('standby-term', 1)
-    const w = new WorkerProcess(
+    const w = testWorker(
       's',
       ['--topic', topic, '--group', uniqueName('g'), '--standby'],
       { PORT: '0' },

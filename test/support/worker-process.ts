@@ -1,7 +1,6 @@
 /**
  * A `lagscale consumer` worker as a real process against any bootstrap list, its JSON log
- * lines parsed as they arrive (with their arrival time), for tests that break the cluster
- * under it.
+ * lines parsed as they arrive (with their arrival time).
  */
 import type { ChildProcess } from 'node:child_process'
 import { freePort } from '../../src/broker/local-broker.ts'
@@ -11,21 +10,28 @@ export type LogLine = Record<string, unknown> & { event?: string; msg?: string }
 
 export class WorkerProcess {
   readonly child: ChildProcess
-  readonly lines: { at: number; line: LogLine }[] = []
+  readonly lines: LogLine[] = []
+  /** Every line with when it arrived (performance.now()). */
+  readonly arrivals: { at: number; line: LogLine }[] = []
   readonly exited: Promise<number | null>
   stderr = ''
   #partial = ''
-
   readonly name: string
 
-  constructor(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  /** `args` after `lagscale consumer`; `keepStdin` leaves stdin open (a standby waits for "start" on it). */
+  constructor(name: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { keepStdin?: boolean } = {}) {
     this.name = name
     this.child = spawnCli(['consumer', ...args], env)
-    this.child.stdin?.end()
+    if (!options.keepStdin) this.child.stdin?.end()
     this.child.stdout?.on('data', (d: Buffer) => {
       const parts = (this.#partial + d.toString()).split('\n')
       this.#partial = parts.pop() ?? ''
-      for (const p of parts) if (p.trim()) this.lines.push({ at: Date.now(), line: JSON.parse(p) as LogLine })
+      for (const p of parts) {
+        if (!p.trim()) continue
+        const line = JSON.parse(p) as LogLine
+        this.lines.push(line)
+        this.arrivals.push({ at: performance.now(), line })
+      }
     })
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderr += d.toString()
@@ -33,14 +39,19 @@ export class WorkerProcess {
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)))
   }
 
-  /** Log lines of `event`, optionally only those that arrived at or after `since` (epoch ms). */
-  events(event: string, since = 0): LogLine[] {
-    return this.lines.filter((l) => l.line.event === event && l.at >= since).map((l) => l.line)
+  /** Log lines of `event`, optionally only those that arrived at or after `since` (performance.now()). */
+  events(event: string, since = Number.NEGATIVE_INFINITY): LogLine[] {
+    return this.arrivals.filter((l) => l.line.event === event && l.at >= since).map((l) => l.line)
+  }
+
+  /** The partitions of the latest assignment. */
+  lastAssignment(): number[] | undefined {
+    return this.events('assigned').at(-1)?.['partitions'] as number[] | undefined
   }
 
   /** `partition:offset` of every record the worker finished (END), in order, repeats included. */
-  finished(since = 0, until = Number.POSITIVE_INFINITY): string[] {
-    return this.lines
+  finished(since = Number.NEGATIVE_INFINITY, until = Number.POSITIVE_INFINITY): string[] {
+    return this.arrivals
       .filter((l) => l.line.event === 'END' && l.at >= since && l.at <= until)
       .map((l) => `${l.line['partition']}:${l.line['offset']}`)
   }
@@ -52,19 +63,23 @@ export class WorkerProcess {
   }
 }
 
-/** Starts `n` workers of `group` on `topic`, each with its own HTTP port. */
+/**
+ * Starts `n` workers of `group` on `topic`, each with its own HTTP port, with quick test
+ * settings (10 ms work unit, 6 s session timeout) that `env` and `extraArgs` override.
+ */
 export async function startWorkerProcesses(
   n: number,
   bootstrap: string,
   topic: string,
   group: string,
-  env: NodeJS.ProcessEnv = {}
+  env: NodeJS.ProcessEnv = {},
+  extraArgs: string[] = []
 ): Promise<WorkerProcess[]> {
   const workers: WorkerProcess[] = []
   for (let i = 0; i < n; i++) {
     const port = await freePort()
     workers.push(
-      new WorkerProcess(`w${i}`, ['--bootstrap-server', bootstrap, '--topic', topic, '--group', group], {
+      new WorkerProcess(`w${i}`, ['--bootstrap-server', bootstrap, '--topic', topic, '--group', group, ...extraArgs], {
         PORT: String(port),
         HOST: '127.0.0.1',
         WORK_UNIT_MS: '10',
