@@ -229,11 +229,14 @@ describe('recovery from a broker outage', () => {
       detail: () => replicationState
     })
 
+    // A backlog for the workers to hold while their group coordinator dies. (Produced before the
+    // kill: a produce during this second kill has been seen retrying NOT_LEADER_OR_FOLLOWER past
+    // its 30 s deadline under load - a producer finding for the fault suite, not what this test is about.)
+    await produceLines(bootstrap, topic, ones(600))
     const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] })
     await admin.close()
     const coordinatorKilledAt = performance.now()
     await cluster.node(coordinator!.nodeId).kill()
-    await produceLines(bootstrap, topic, ones(200))
     await waitFor(
       'every worker in the group again after the coordinator died',
       async () => {
@@ -249,7 +252,7 @@ describe('recovery from a broker outage', () => {
     const logEnd = await logEnds(bootstrap, topic)
     assert.equal(
       logEnd.reduce((a, b) => a + Number(b), 0),
-      1000
+      1400
     )
     const duplicates = assertNothingLost(workers, logEnd)
     const inFlight =
